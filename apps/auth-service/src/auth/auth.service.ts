@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { APP_CONFIG, UpstreamUnavailableError } from '@keel/platform';
+import { type Repository } from 'typeorm';
+import { type AuthConfig } from '../config/auth-config';
+import { Credential } from '../credentials/credential.entity';
+import { SessionStore } from '../sessions/session-store.service';
+import { UsersClient } from '../users-client/users.client';
+import { AuthErrors } from './auth.errors';
+import { type LoginDto } from './dto/login.dto';
+import { type RegisterDto } from './dto/register.dto';
+import { type TokenPairDto } from './dto/token-pair.dto';
+import { normalizeEmail } from './email';
+import { PasswordHasher } from './password-hasher.service';
+import { TokenIssuer } from './token-issuer.service';
+import { isUniqueViolation } from './unique-violation';
+
+export interface RegisteredUser {
+  id: string;
+  email: string;
+  displayName: string;
+  createdAt: string;
+}
+
+/** Registration, login, refresh-token rotation and logout. */
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    @InjectRepository(Credential) private readonly credentials: Repository<Credential>,
+    @Inject(APP_CONFIG) private readonly config: AuthConfig,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenIssuer,
+    private readonly sessions: SessionStore,
+    private readonly users: UsersClient,
+  ) {}
+
+  /**
+   * Creates the credentials, then the profile in users-service. If the profile cannot be
+   * made the credentials are removed again, so the email stays free for a later attempt.
+   */
+  async register(dto: RegisterDto): Promise<RegisteredUser> {
+    const email = normalizeEmail(dto.email);
+    if (await this.credentials.existsBy({ email })) {
+      throw AuthErrors.emailTaken();
+    }
+    const passwordHash = await this.hasher.hash(dto.password);
+    const id = randomUUID();
+    const roles = this.config.adminEmails.includes(email) ? 'admin,user' : 'user';
+    try {
+      await this.credentials.insert({ id, email, passwordHash, roles });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw AuthErrors.emailTaken();
+      }
+      throw error;
+    }
+    let created = false;
+    try {
+      created = await this.users.createProfile({ id, email, displayName: dto.displayName });
+    } catch (error) {
+      if (!(error instanceof UpstreamUnavailableError)) {
+        await this.credentials.delete({ id });
+        throw error;
+      }
+      this.logger.warn({ userId: id, reason: error.reason }, 'users-service unavailable during registration');
+    }
+    if (!created) {
+      await this.credentials.delete({ id });
+      throw AuthErrors.profileServiceUnavailable();
+    }
+    const credential = await this.credentials.findOneByOrFail({ id });
+    return { id, email, displayName: dto.displayName, createdAt: credential.createdAt.toISOString() };
+  }
+
+  /** One answer for an unknown email and a wrong password, in about the same time. */
+  async login(dto: LoginDto): Promise<TokenPairDto> {
+    const credential = await this.credentials.findOneBy({ email: normalizeEmail(dto.email) });
+    const valid = credential
+      ? await this.hasher.verify(credential.passwordHash, dto.password)
+      : await this.hasher.verifyDummy(dto.password);
+    if (!credential || !valid) {
+      throw AuthErrors.invalidCredentials();
+    }
+    return this.issuePair(credential, await this.sessions.start(credential.id));
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPairDto> {
+    const result = await this.sessions.rotate(refreshToken);
+    if (result.outcome === 'reuse') {
+      this.logger.warn({ userId: result.userId }, 'refresh token reuse detected; session revoked');
+    }
+    if (result.outcome !== 'rotated') {
+      throw AuthErrors.invalidRefreshToken();
+    }
+    const credential = await this.credentials.findOneBy({ id: result.userId });
+    if (!credential) {
+      throw AuthErrors.invalidRefreshToken();
+    }
+    return this.issuePair(credential, result.refreshToken);
+  }
+
+  async logout(userId: string, refreshToken: string): Promise<void> {
+    if (!(await this.sessions.revokeOwned(refreshToken, userId))) {
+      throw AuthErrors.invalidRefreshToken();
+    }
+  }
+
+  async me(userId: string): Promise<{ id: string; email: string; roles: string[] }> {
+    const credential = await this.credentials.findOneBy({ id: userId });
+    if (!credential) {
+      throw AuthErrors.invalidCredentials();
+    }
+    return { id: credential.id, email: credential.email, roles: rolesOf(credential) };
+  }
+
+  private async issuePair(credential: Credential, refreshToken: string): Promise<TokenPairDto> {
+    const accessToken = await this.tokens.signAccessToken({
+      id: credential.id,
+      email: credential.email,
+      roles: rolesOf(credential),
+    });
+    return {
+      accessToken,
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.accessTokenTtlSeconds,
+    };
+  }
+}
+
+function rolesOf(credential: Credential): string[] {
+  return credential.roles.split(',').filter((role) => role.length > 0);
+}

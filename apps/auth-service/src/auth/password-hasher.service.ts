@@ -1,0 +1,43 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+
+/** OWASP's argon2id parameters: 19 MiB, two passes, one lane. */
+export const ARGON2_OPTIONS = {
+  algorithm: Algorithm.Argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/** Password hashing and verification with argon2id. */
+@Injectable()
+export class PasswordHasher implements OnModuleInit {
+  /** Hash of a random password, verified against when the email is unknown. */
+  private dummyHash: Promise<string> | undefined;
+
+  onModuleInit(): void {
+    this.dummyHash = hash('keel-dummy-password-for-timing', ARGON2_OPTIONS);
+  }
+
+  async hash(password: string): Promise<string> {
+    return hash(password, ARGON2_OPTIONS);
+  }
+
+  async verify(passwordHash: string, password: string): Promise<boolean> {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Spends the same work as a real verification and fails, so that an unknown email and a
+   * wrong password cannot be told apart by timing.
+   */
+  async verifyDummy(password: string): Promise<false> {
+    this.dummyHash ??= hash('keel-dummy-password-for-timing', ARGON2_OPTIONS);
+    await this.verify(await this.dummyHash, password);
+    return false;
+  }
+}

@@ -1,0 +1,41 @@
+import { createPrivateKey } from 'node:crypto';
+import { type BaseConfig, type Env, readBaseConfig } from '@keel/platform';
+import { version } from '../../../../package.json';
+
+export interface AuthConfig extends BaseConfig {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlMs: number;
+  /** PEM (PKCS#8) P-256 key; unset means generate one into KEEL_DATA_DIR. */
+  jwtPrivateKeyPem: string | undefined;
+  /** Emails that get the `admin` role when they register (KEEL_ADMIN_EMAILS). */
+  adminEmails: string[];
+}
+
+/** Reads and validates auth-service's environment; throws naming every bad variable. */
+export function loadAuthConfig(env: Env): AuthConfig {
+  const [base, r] = readBaseConfig('auth-service', env, version);
+  const accessTtlMs = r.duration('ACCESS_TOKEN_TTL', '900s');
+  const refreshTokenTtlMs = r.duration('REFRESH_TOKEN_TTL', '30d');
+  const jwtPrivateKeyPem = r.optionalString('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
+  if (jwtPrivateKeyPem) {
+    try {
+      const key = createPrivateKey(jwtPrivateKeyPem);
+      if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+        r.fail('JWT_PRIVATE_KEY', 'must be an EC P-256 private key (ES256)', undefined);
+      }
+    } catch {
+      r.fail('JWT_PRIVATE_KEY', 'must be a PEM private key', undefined);
+    }
+  } else if (base.production) {
+    r.fail('JWT_PRIVATE_KEY', 'must be set when NODE_ENV=production (replicas must share one key)', undefined);
+  }
+  const adminEmails = r.list('KEEL_ADMIN_EMAILS').map((email) => email.toLowerCase());
+  r.done();
+  return {
+    ...base,
+    accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
+    refreshTokenTtlMs,
+    jwtPrivateKeyPem,
+    adminEmails,
+  };
+}

@@ -1,0 +1,12 @@
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import { RequestContext } from '@keel/platform';
+import { resolveRequestId } from './request-id';
+
+/** Opens the request's context (request id) for everything that runs while serving it. */
+@Injectable()
+export class RequestContextMiddleware implements NestMiddleware {
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    RequestContext.run({ requestId: resolveRequestId(req, res) }, next);
+  }
+}

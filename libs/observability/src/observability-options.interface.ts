@@ -1,0 +1,9 @@
+/** Options of {@link ObservabilityModule}. */
+export interface ObservabilityModuleOptions {
+  /** `service` on every log line and metric, `service.name` on spans. */
+  serviceName: string;
+  /** Package version, for `service.version` and Sentry's release. */
+  version: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'json' | 'pretty';
+}

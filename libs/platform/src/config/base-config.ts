@@ -1,0 +1,138 @@
+import { join, resolve } from 'node:path';
+import { type Rate } from './duration';
+import { type Env, EnvReader } from './env-reader';
+
+export type AppName = 'api-gateway' | 'auth-service' | 'users-service';
+
+export const DEFAULT_PORTS: Readonly<Record<AppName, number>> = {
+  'api-gateway': 3000,
+  'auth-service': 3001,
+  'users-service': 3002,
+};
+
+/** Development-only shared secret; refused when NODE_ENV=production. */
+export const DEV_INTERNAL_TOKEN = 'keel-dev-internal-token-not-for-production';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string; poolSize: number };
+
+export interface RateLimitsConfig {
+  global: Rate;
+  auth: Rate;
+  loginAccount: Rate;
+  service: Rate;
+}
+
+/** What every app reads from the environment (CONTRACT §2). */
+export interface BaseConfig {
+  app: AppName;
+  serviceName: string;
+  version: string;
+  port: number;
+  host: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  production: boolean;
+  dataDir: string;
+  database: DatabaseConfig;
+  redisUrl: string | undefined;
+  internalToken: string;
+  authServiceUrl: string;
+  usersServiceUrl: string;
+  trustProxy: boolean | number | string[];
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  rateLimits: RateLimitsConfig;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'json' | 'pretty';
+  chaosEnabled: boolean;
+  sentry: { dsn: string | undefined; environment: string; release: string };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Reads the variables every app shares. The returned reader still holds any problems;
+ * app-specific loaders read their own variables from it, then call `reader.done()`.
+ */
+export function readBaseConfig(app: AppName, env: Env, version: string): [BaseConfig, EnvReader] {
+  const r = new EnvReader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(r.string('KEEL_DATA_DIR', './data'));
+
+  const databaseUrl = r.url('DATABASE_URL', undefined, ['postgres', 'postgresql']);
+  const poolSize = r.int('DB_POOL_SIZE', 10, 1, 500);
+  const database: DatabaseConfig = databaseUrl
+    ? { kind: 'postgres', url: databaseUrl, poolSize }
+    : { kind: 'sqlite', file: join(dataDir, `${app}.sqlite`) };
+
+  let internalToken = r.string('INTERNAL_TOKEN', DEV_INTERNAL_TOKEN);
+  if (production && internalToken === DEV_INTERNAL_TOKEN) {
+    internalToken = r.fail('INTERNAL_TOKEN', 'must be set to a secret when NODE_ENV=production', '');
+  } else if (internalToken.length < 16) {
+    r.fail('INTERNAL_TOKEN', 'must be at least 16 characters', '');
+  }
+
+  const chaosEnabled = r.boolean('CHAOS_ENABLED', false);
+  if (chaosEnabled && production) {
+    r.fail('CHAOS_ENABLED', 'is refused when NODE_ENV=production', false);
+  }
+
+  const defaultFormat = nodeEnv === 'development' && process.stdout.isTTY ? 'pretty' : 'json';
+
+  const config: BaseConfig = {
+    app,
+    serviceName: r.string('OTEL_SERVICE_NAME', app),
+    version,
+    port: r.int('PORT', DEFAULT_PORTS[app], 0, 65535),
+    host: r.string('HOST', '127.0.0.1'),
+    nodeEnv,
+    production,
+    dataDir,
+    database,
+    redisUrl: r.url('REDIS_URL', undefined, ['redis', 'rediss']),
+    internalToken,
+    authServiceUrl: r.url('AUTH_SERVICE_URL', 'http://127.0.0.1:3001', ['http', 'https'])!,
+    usersServiceUrl: r.url('USERS_SERVICE_URL', 'http://127.0.0.1:3002', ['http', 'https'])!,
+    trustProxy: parseTrustProxy(r),
+    corsOrigins: r.list('CORS_ORIGINS'),
+    bodyLimitBytes: r.bytes('BODY_LIMIT', '100kb'),
+    rateLimits: {
+      global: r.rate('RATE_LIMIT_GLOBAL', '300/60s'),
+      auth: r.rate('RATE_LIMIT_AUTH', '10/60s'),
+      loginAccount: r.rate('RATE_LIMIT_LOGIN_ACCOUNT', '5/300s'),
+      service: r.rate('RATE_LIMIT_SERVICE', '1000/60s'),
+    },
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: r.oneOf('LOG_FORMAT', ['json', 'pretty'] as const, defaultFormat),
+    chaosEnabled,
+    sentry: {
+      dsn: r.url('SENTRY_DSN', undefined, ['http', 'https']),
+      environment: r.string('SENTRY_ENVIRONMENT', nodeEnv),
+      release: r.string('SENTRY_RELEASE', version),
+    },
+  };
+  return [config, r];
+}
+
+/** `TRUST_PROXY`: a hop count, `true`, or a comma-separated list of addresses/CIDRs. */
+function parseTrustProxy(r: EnvReader): boolean | number | string[] {
+  const value = r.raw('TRUST_PROXY');
+  if (value === undefined || value === 'false') {
+    return false;
+  }
+  if (value === 'true') {
+    return true;
+  }
+  if (/^\d+$/.test(value)) {
+    return Number(value);
+  }
+  const entries = r.list('TRUST_PROXY');
+  const valid = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
+  const bad = entries.filter((entry) => !valid.test(entry));
+  if (bad.length > 0) {
+    return r.fail('TRUST_PROXY', `must be a hop count or addresses/CIDRs (bad: ${bad.join(', ')})`, false);
+  }
+  return entries;
+}

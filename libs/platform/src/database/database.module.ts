@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { type MixedList, type EntitySchema } from 'typeorm';
+import { type BaseConfig } from '../config/base-config';
+import { APP_CONFIG } from '../config/app-config.constants';
+
+export interface DatabaseModuleOptions {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+}
+
+/** Builds TypeORM options for the configured driver: one code path, two drivers. */
+export function typeOrmOptions(config: BaseConfig, options: DatabaseModuleOptions): TypeOrmModuleOptions {
+  const common = {
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsRun: true,
+    synchronize: false,
+    // Start-up should fail fast when the database is unreachable, not retry for minutes.
+    retryAttempts: 2,
+    retryDelay: 500,
+  } as const;
+  if (config.database.kind === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: config.database.url,
+      poolSize: config.database.poolSize,
+      extra: { max: config.database.poolSize, connectionTimeoutMillis: 3000 },
+    };
+  }
+  mkdirSync(dirname(config.database.file), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: config.database.file,
+    // WAL lets readers continue while a write is in progress.
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  };
+}
+
+/** TypeORM for an app: SQLite under `KEEL_DATA_DIR` by default, PostgreSQL by `DATABASE_URL`. */
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: BaseConfig) => typeOrmOptions(config, options),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+export const IS_PUBLIC_KEY = 'keel:isPublic';
+export const ROLES_KEY = 'keel:roles';
+/** Access tokens are signed with one of these and nothing else (no `none`, no HMAC). */
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256'];
+export const ACCESS_TOKEN_ISSUER = 'keel-auth';
+export const ACCESS_TOKEN_AUDIENCE = 'keel';

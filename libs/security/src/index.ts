@@ -1,0 +1,11 @@
+export * from './security-options.interface';
+export * from './security.module';
+export { SECURITY_OPTIONS } from './security.module-definition';
+export * from './validation/validation-pipe.factory';
+export * from './auth/access-token.verifier';
+export * from './auth/auth.constants';
+export * from './auth/authenticated-user';
+export * from './auth/current-user.decorator';
+export * from './auth/jwt-auth.guard';
+export * from './auth/public.decorator';
+export * from './auth/roles.decorator';
