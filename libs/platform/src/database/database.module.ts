@@ -19,6 +19,8 @@ export function typeOrmOptions(config: BaseConfig, options: DatabaseModuleOption
     entities: options.entities,
     migrations: options.migrations,
     migrationsRun: true,
+    // Apps may share one PostgreSQL database in small deployments: one history table each.
+    migrationsTableName: `${config.app.replace(/-/g, '_')}_migrations`,
     synchronize: false,
     // Start-up should fail fast when the database is unreachable, not retry for minutes.
     retryAttempts: 2,
