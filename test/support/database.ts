@@ -11,7 +11,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(adminUrl: string, prefix = 'keel_test'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  adminUrl: string,
+  prefix = 'keel_test',
+): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();

@@ -32,12 +32,17 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async logout(@CurrentUser() user: AuthenticatedUser, @Body() dto: RefreshTokenDto): Promise<void> {
+  async logout(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: RefreshTokenDto,
+  ): Promise<void> {
     await this.auth.logout(user.id, dto.refreshToken);
   }
 
   @Get('me')
-  async me(@CurrentUser() user: AuthenticatedUser): Promise<{ id: string; email: string; roles: string[] }> {
+  async me(
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<{ id: string; email: string; roles: string[] }> {
     return this.auth.me(user.id);
   }
 }

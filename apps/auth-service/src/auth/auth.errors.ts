@@ -2,9 +2,14 @@ import { HttpStatus } from '@nestjs/common';
 import { DomainException } from '@keel/platform';
 
 export const AuthErrors = {
-  emailTaken: () => new DomainException('EMAIL_TAKEN', HttpStatus.CONFLICT, 'Email is already registered'),
+  emailTaken: () =>
+    new DomainException('EMAIL_TAKEN', HttpStatus.CONFLICT, 'Email is already registered'),
   invalidCredentials: () =>
-    new DomainException('INVALID_CREDENTIALS', HttpStatus.UNAUTHORIZED, 'Invalid email or password'),
+    new DomainException(
+      'INVALID_CREDENTIALS',
+      HttpStatus.UNAUTHORIZED,
+      'Invalid email or password',
+    ),
   invalidRefreshToken: () =>
     new DomainException('INVALID_REFRESH_TOKEN', HttpStatus.UNAUTHORIZED, 'Invalid refresh token'),
   profileServiceUnavailable: () =>

@@ -65,14 +65,22 @@ export class AuthService {
         await this.credentials.delete({ id });
         throw error;
       }
-      this.logger.warn({ userId: id, reason: error.reason }, 'users-service unavailable during registration');
+      this.logger.warn(
+        { userId: id, reason: error.reason },
+        'users-service unavailable during registration',
+      );
     }
     if (!created) {
       await this.credentials.delete({ id });
       throw AuthErrors.profileServiceUnavailable();
     }
     const credential = await this.credentials.findOneByOrFail({ id });
-    return { id, email, displayName: dto.displayName, createdAt: credential.createdAt.toISOString() };
+    return {
+      id,
+      email,
+      displayName: dto.displayName,
+      createdAt: credential.createdAt.toISOString(),
+    };
   }
 
   /** One answer for an unknown email and a wrong password, in about the same time. */

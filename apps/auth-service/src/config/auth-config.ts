@@ -27,7 +27,11 @@ export function loadAuthConfig(env: Env): AuthConfig {
       r.fail('JWT_PRIVATE_KEY', 'must be a PEM private key', undefined);
     }
   } else if (base.production) {
-    r.fail('JWT_PRIVATE_KEY', 'must be set when NODE_ENV=production (replicas must share one key)', undefined);
+    r.fail(
+      'JWT_PRIVATE_KEY',
+      'must be set when NODE_ENV=production (replicas must share one key)',
+      undefined,
+    );
   }
   const adminEmails = r.list('KEEL_ADMIN_EMAILS').map((email) => email.toLowerCase());
   r.done();

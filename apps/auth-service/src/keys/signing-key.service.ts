@@ -55,7 +55,9 @@ export class SigningKeyService implements OnModuleInit {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     writeFileSync(file, pem, { mode: 0o600, flag: 'wx' });
-    this.logger.warn(`Generated a development signing key at ${file}; set JWT_PRIVATE_KEY in production`);
+    this.logger.warn(
+      `Generated a development signing key at ${file}; set JWT_PRIVATE_KEY in production`,
+    );
     return pem;
   }
 }

@@ -49,7 +49,11 @@ export class InitialSchema1764230400000 implements MigrationInterface {
     );
     await queryRunner.createIndex(
       'sessions',
-      new TableIndex({ name: 'uq_sessions_token_hash', columnNames: ['token_hash'], isUnique: true }),
+      new TableIndex({
+        name: 'uq_sessions_token_hash',
+        columnNames: ['token_hash'],
+        isUnique: true,
+      }),
     );
     await queryRunner.createIndex(
       'sessions',

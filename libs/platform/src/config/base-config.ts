@@ -14,8 +14,7 @@ export const DEFAULT_PORTS: Readonly<Record<AppName, number>> = {
 export const DEV_INTERNAL_TOKEN = 'keel-dev-internal-token-not-for-production';
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface RateLimitsConfig {
   global: Rate;
@@ -57,7 +56,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  */
 export function readBaseConfig(app: AppName, env: Env, version: string): [BaseConfig, EnvReader] {
   const r = new EnvReader(env);
-  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const nodeEnv = r.oneOf(
+    'NODE_ENV',
+    ['development', 'production', 'test'] as const,
+    'development',
+  );
   const production = nodeEnv === 'production';
   const dataDir = resolve(r.string('KEEL_DATA_DIR', './data'));
 
@@ -69,7 +72,11 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
 
   let internalToken = r.string('INTERNAL_TOKEN', DEV_INTERNAL_TOKEN);
   if (production && internalToken === DEV_INTERNAL_TOKEN) {
-    internalToken = r.fail('INTERNAL_TOKEN', 'must be set to a secret when NODE_ENV=production', '');
+    internalToken = r.fail(
+      'INTERNAL_TOKEN',
+      'must be set to a secret when NODE_ENV=production',
+      '',
+    );
   } else if (internalToken.length < 16) {
     r.fail('INTERNAL_TOKEN', 'must be at least 16 characters', '');
   }
@@ -132,7 +139,11 @@ function parseTrustProxy(r: EnvReader): boolean | number | string[] {
   const valid = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
   const bad = entries.filter((entry) => !valid.test(entry));
   if (bad.length > 0) {
-    return r.fail('TRUST_PROXY', `must be a hop count or addresses/CIDRs (bad: ${bad.join(', ')})`, false);
+    return r.fail(
+      'TRUST_PROXY',
+      `must be a hop count or addresses/CIDRs (bad: ${bad.join(', ')})`,
+      false,
+    );
   }
   return entries;
 }

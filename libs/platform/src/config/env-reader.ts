@@ -44,7 +44,11 @@ export class EnvReader {
     }
     const parsed = Number(value);
     if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
-      return this.fail(name, `must be a whole number from ${min} to ${max} (got "${value}")`, fallback);
+      return this.fail(
+        name,
+        `must be a whole number from ${min} to ${max} (got "${value}")`,
+        fallback,
+      );
     }
     return parsed;
   }
@@ -66,7 +70,10 @@ export class EnvReader {
   /** A duration in milliseconds (`900s`, `30d`). */
   duration(name: string, fallback: string): number {
     const value = this.raw(name) ?? fallback;
-    return parseDuration(value) ?? this.fail(name, `must be a duration like 900s or 30d (got "${value}")`, 0);
+    return (
+      parseDuration(value) ??
+      this.fail(name, `must be a duration like 900s or 30d (got "${value}")`, 0)
+    );
   }
 
   rate(name: string, fallback: string): Rate {
@@ -85,7 +92,11 @@ export class EnvReader {
     return parseBytes(value) ?? this.fail(name, `must be a size like 100kb (got "${value}")`, 0);
   }
 
-  url(name: string, fallback: string | undefined, protocols: readonly string[]): string | undefined {
+  url(
+    name: string,
+    fallback: string | undefined,
+    protocols: readonly string[],
+  ): string | undefined {
     const value = this.raw(name) ?? fallback;
     if (value === undefined) {
       return undefined;
@@ -93,7 +104,11 @@ export class EnvReader {
     try {
       const parsed = new URL(value);
       if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
-        return this.fail(name, `must use ${protocols.join(' or ')} (got "${parsed.protocol}")`, undefined);
+        return this.fail(
+          name,
+          `must use ${protocols.join(' or ')} (got "${parsed.protocol}")`,
+          undefined,
+        );
       }
       return value;
     } catch {

@@ -14,7 +14,10 @@ export interface DatabaseModuleOptions {
 }
 
 /** Builds TypeORM options for the configured driver: one code path, two drivers. */
-export function typeOrmOptions(config: BaseConfig, options: DatabaseModuleOptions): TypeOrmModuleOptions {
+export function typeOrmOptions(
+  config: BaseConfig,
+  options: DatabaseModuleOptions,
+): TypeOrmModuleOptions {
   const common = {
     entities: options.entities,
     migrations: options.migrations,

@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { type HttpStatus } from '@nestjs/common';
 
 /**
  * A failure the domain expects and names with a stable code (`EMAIL_TAKEN`,

@@ -30,7 +30,7 @@ export class AccessTokenVerifier {
   /** The token's user, or `undefined` for any invalid, expired or forged token. */
   async verify(token: string): Promise<AuthenticatedUser | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.keys as JWTVerifyGetKey, {
+      const { payload } = await jwtVerify(token, this.keys, {
         algorithms: ACCESS_TOKEN_ALGORITHMS,
         issuer: ACCESS_TOKEN_ISSUER,
         audience: ACCESS_TOKEN_AUDIENCE,

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// `npm start`: runs every built app on its default port with the embedded defaults
+// (SQLite under ./data, in-process stores, no exporter). Ctrl-C stops them all.
+const { spawn } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const http = require('node:http');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const APPS = [
+  // Upstreams first, so the gateway finds them answering.
+  { name: 'users-service', port: 3002 },
+  { name: 'auth-service', port: 3001 },
+  { name: 'api-gateway', port: 3000 },
+].filter((app) => existsSync(join(root, 'dist', 'apps', app.name, 'main.js')));
+
+const children = new Map();
+let stopping = false;
+
+function waitForHttp(port, child, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) {
+        reject(new Error('exited during start-up'));
+        return;
+      }
+      const req = http.get({ host: '127.0.0.1', port, path: '/health/live', timeout: 1000 }, (res) => {
+        res.resume();
+        resolve();
+      });
+      req.on('error', () => {
+        if (Date.now() > deadline) {
+          reject(new Error(`not answering on port ${port}`));
+        } else {
+          setTimeout(attempt, 200);
+        }
+      });
+      req.on('timeout', () => req.destroy());
+    };
+    attempt();
+  });
+}
+
+function stopAll(code) {
+  if (stopping) {
+    return;
+  }
+  stopping = true;
+  for (const child of children.values()) {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+    }
+  }
+  const force = setTimeout(() => {
+    for (const child of children.values()) {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+      }
+    }
+  }, 10_000);
+  force.unref();
+  const wait = () =>
+    [...children.values()].every((child) => child.exitCode !== null || child.signalCode !== null)
+      ? process.exit(code)
+      : setTimeout(wait, 100);
+  wait();
+}
+
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+(async () => {
+  if (APPS.length === 0) {
+    console.error('No built apps in dist/apps: run `npm run build` first.');
+    process.exit(1);
+  }
+  for (const app of APPS) {
+    const child = spawn(process.execPath, [join('dist', 'apps', app.name, 'main.js')], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, PORT: String(app.port) },
+    });
+    children.set(app.name, child);
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`${app.name} stopped unexpectedly (${signal ?? `exit ${code}`}); stopping the others.`);
+        stopAll(1);
+      }
+    });
+    try {
+      await waitForHttp(app.port, child);
+    } catch (error) {
+      console.error(`${app.name} did not start: ${error.message}`);
+      stopAll(1);
+      return;
+    }
+  }
+  console.log('\nKeel is running (Ctrl-C stops all):');
+  for (const app of APPS) {
+    console.log(`  ${app.name.padEnd(14)} http://127.0.0.1:${app.port}`);
+  }
+  console.log('Public entry: http://127.0.0.1:3000/api/v1\n');
+})();
