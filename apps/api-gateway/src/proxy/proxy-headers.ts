@@ -1,0 +1,117 @@
+import { type IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus those the
+ * proxy must compute itself (`host`, `content-length`) or that undici refuses (`expect`).
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+]);
+
+/**
+ * Request headers the gateway never passes on: it sets the forwarding and request-id headers
+ * itself, asks upstreams for identity encoding so that it compresses once at the edge, never
+ * lets a client present the service-to-service secret, and leaves trace context to the
+ * tracing instrumentation, which injects the gateway's own span.
+ */
+const NOT_FORWARDED = new Set([
+  'x-internal-token',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'forwarded',
+  'accept-encoding',
+  'traceparent',
+  'tracestate',
+]);
+
+/**
+ * Upstream response headers the gateway answers with its own values: helmet's headers, CORS,
+ * rate-limit state (an upstream's limits are about the gateway, not the client), the request
+ * id and transport framing.
+ */
+const NOT_RELAYED = new Set([
+  'date',
+  'x-powered-by',
+  'x-request-id',
+  'content-security-policy',
+  'cross-origin-embedder-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-allow-headers',
+  'access-control-allow-methods',
+  'access-control-expose-headers',
+  'access-control-max-age',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+]);
+
+type HeaderValue = string | string[] | undefined;
+
+/** Names listed in a `Connection` header are hop-by-hop for that message too. */
+function connectionTokens(value: HeaderValue): Set<string> {
+  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(
+    text
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token.length > 0),
+  );
+}
+
+/** The end-to-end request headers a client sent that may travel to an upstream. */
+export function forwardableRequestHeaders(
+  headers: IncomingHttpHeaders,
+): Record<string, string | string[]> {
+  const listed = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(key) || NOT_FORWARDED.has(key) || listed.has(key)) {
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** The upstream response headers the gateway passes back to its client. */
+export function relayableResponseHeaders(
+  headers: Record<string, HeaderValue>,
+): Record<string, string | string[]> {
+  const listed = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(key) || NOT_RELAYED.has(key) || listed.has(key)) {
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}

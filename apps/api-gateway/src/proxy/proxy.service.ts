@@ -1,0 +1,161 @@
+import { performance } from 'node:perf_hooks';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { APP_CONFIG, RequestContext } from '@keel/platform';
+import { type Request, type Response } from 'express';
+import { type Dispatcher, Pool } from 'undici';
+import { type GatewayConfig } from '../config/gateway-config';
+import { forwardableRequestHeaders, relayableResponseHeaders } from './proxy-headers';
+import { UpstreamException } from './upstream.exception';
+
+export type UpstreamName = 'auth-service' | 'users-service';
+
+interface Upstream {
+  name: UpstreamName;
+  pool: Pool;
+  /** Path prefix of the configured URL (`''` for `http://host:port`). */
+  basePath: string;
+}
+
+type TrustFn = (address: string, hop: number) => boolean;
+
+/**
+ * Forwards one gateway route to its upstream over a keep-alive undici pool per upstream,
+ * and relays the answer. Every route uses this one class, so headers, timeouts and errors
+ * behave the same everywhere.
+ */
+@Injectable()
+export class ProxyService implements OnApplicationShutdown {
+  private readonly upstreams: Record<UpstreamName, Upstream>;
+
+  constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
+    const options: Pool.Options = {
+      connect: { timeout: config.upstreamConnectTimeoutMs },
+      headersTimeout: config.upstreamTimeoutMs,
+      bodyTimeout: config.upstreamTimeoutMs,
+      keepAliveTimeout: 10_000,
+    };
+    const upstream = (name: UpstreamName, url: string): Upstream => {
+      const parsed = new URL(url);
+      return {
+        name,
+        pool: new Pool(parsed.origin, options),
+        basePath: parsed.pathname.replace(/\/+$/, ''),
+      };
+    };
+    this.upstreams = {
+      'auth-service': upstream('auth-service', config.authServiceUrl),
+      'users-service': upstream('users-service', config.usersServiceUrl),
+    };
+  }
+
+  /**
+   * Sends `req` to `path` (plus the request's query string) on `upstream` and writes the
+   * upstream's status, headers and body to `res`. Throws {@link UpstreamException} (502/504)
+   * when the upstream cannot answer.
+   */
+  async forward(
+    req: Request,
+    res: Response,
+    upstreamName: UpstreamName,
+    path: string,
+  ): Promise<void> {
+    const upstream = this.upstreams[upstreamName];
+    const headers = this.upstreamHeaders(req);
+    const requestBody = this.upstreamBody(req);
+    if (requestBody !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
+    const request: Dispatcher.RequestOptions = {
+      method: req.method,
+      path: upstream.basePath + path + queryOf(req.originalUrl),
+      headers,
+      body: requestBody,
+    };
+    const started = performance.now();
+    let response: Dispatcher.ResponseData;
+    let body: Buffer;
+    try {
+      response = await upstream.pool.request(request);
+      // Buffered, not streamed: a body that stalls half-way still becomes a clean 504.
+      body = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      this.observe(upstreamName, req.method, undefined, (performance.now() - started) / 1000);
+      throw UpstreamException.from(upstreamName, error);
+    }
+    this.observe(
+      upstreamName,
+      req.method,
+      response.statusCode,
+      (performance.now() - started) / 1000,
+    );
+    res.status(response.statusCode);
+    for (const [name, value] of Object.entries(relayableResponseHeaders(response.headers))) {
+      res.setHeader(name, value);
+    }
+    // A known length keeps small answers unchunked; compression replaces it when it applies.
+    res.setHeader('content-length', body.length);
+    res.end(body);
+  }
+
+  /**
+   * Called once per upstream call with its duration; `statusCode` is undefined when the
+   * upstream gave no answer. Metrics override this hook.
+   */
+  protected observe(
+    _upstream: UpstreamName,
+    _method: string,
+    _statusCode: number | undefined,
+    _seconds: number,
+  ): void {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(Object.values(this.upstreams).map((upstream) => upstream.pool.close()));
+  }
+
+  private upstreamHeaders(req: Request): Record<string, string | string[]> {
+    const headers = forwardableRequestHeaders(req.headers);
+    const requestId = RequestContext.requestId();
+    if (requestId) {
+      headers['x-request-id'] = requestId;
+    }
+    // A client's own X-Forwarded-For is kept only when the gateway trusts its peer
+    // (TRUST_PROXY), the same rule express applies to req.ip.
+    const peer = req.socket.remoteAddress ?? '';
+    const trust = req.app.get('trust proxy fn') as TrustFn | undefined;
+    const prior = req.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] =
+      typeof prior === 'string' && prior !== '' && trust?.(peer, 0) ? `${prior}, ${peer}` : peer;
+    headers['x-forwarded-proto'] = req.protocol;
+    const host = req.host;
+    if (host) {
+      headers['x-forwarded-host'] = host;
+    }
+    return headers;
+  }
+
+  /** The JSON body, re-serialised: the global parser has already consumed the stream. */
+  private upstreamBody(req: Request): string | undefined {
+    const body: unknown = req.body;
+    if (body !== undefined) {
+      return JSON.stringify(body);
+    }
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      Number(req.headers['content-length'] ?? '0') > 0;
+    if (hasBody) {
+      // The JSON parser skipped it: any other media type cannot be relayed faithfully.
+      throw new UnsupportedMediaTypeException('Request body must be application/json');
+    }
+    return undefined;
+  }
+}
+
+function queryOf(url: string): string {
+  const index = url.indexOf('?');
+  return index === -1 ? '' : url.slice(index);
+}
