@@ -7,10 +7,14 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { DomainException } from '@keel/platform';
+import { DomainException, RequestContext } from '@keel/platform';
+import { captureException, type Event, type Scope } from '@sentry/nestjs';
+import { type Request } from 'express';
+import { isOperationalPath } from '../logging/logger-params.factory';
 import { resolveRequestId } from '../logging/request-id';
 import { activeTraceIds } from '../tracing/trace-ids';
 import { type ErrorBody, statusText } from './error-body';
+import { sentryEnabled } from './sentry-sdk';
 
 /** What the filter decided about an exception, before it answers. */
 export interface ResolvedError {
@@ -42,7 +46,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       traceId: activeTraceIds()?.traceId ?? '',
     };
     if (resolved.isServerError) {
-      this.logger.error({ err: exception, requestId: body.requestId }, 'unhandled error');
+      this.logger.error(
+        { err: exception, requestId: body.requestId, trace_id: body.traceId || undefined },
+        'unhandled error',
+      );
       this.report(exception, host, body);
     }
     if (res.headersSent) {
@@ -64,8 +71,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // http-errors from body-parser and friends: `expose` marks a client error safe to show.
     const candidate = exception as { status?: unknown; expose?: unknown; type?: unknown };
-    if (typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500) {
-      return this.fromStatus(candidate.status, clientErrorMessage(candidate.status, candidate.type));
+    if (
+      typeof candidate?.status === 'number' &&
+      candidate.status >= 400 &&
+      candidate.status < 500
+    ) {
+      return this.fromStatus(
+        candidate.status,
+        clientErrorMessage(candidate.status, candidate.type),
+      );
     }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -74,8 +88,59 @@ export class AllExceptionsFilter implements ExceptionFilter {
     };
   }
 
-  /** Hook for error reporting (Sentry); called once per server error. */
-  protected report(_exception: unknown, _host: ArgumentsHost, _body: ErrorBody): void {}
+  /**
+   * Reports a server error to Sentry (when started) with the request's correlation: tags
+   * `request_id`, `trace_id`, `route` (the template), `method`, `status_code`, `user.id` when
+   * authenticated, and a trace context holding the OpenTelemetry ids, so that the event
+   * links to the trace. `service`, environment and release come from the SDK's initial scope.
+   * Everything is attached to this one event, never to a shared scope. Operational routes
+   * (`/health/*`, `/metrics`) are not reported: a failing readiness check is a state that
+   * probes and alerts watch, not a code fault.
+   */
+  protected report(exception: unknown, host: ArgumentsHost, body: ErrorBody): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    if (!sentryEnabled() || isOperationalPath(req.url)) {
+      return;
+    }
+    const ids = activeTraceIds();
+    const userId = RequestContext.current()?.userId;
+    const route = routeTemplate(req);
+    const tags: Record<string, string> = {
+      request_id: body.requestId,
+      route,
+      method: req.method,
+      status_code: String(body.statusCode),
+    };
+    if (ids) {
+      tags.trace_id = ids.traceId;
+    }
+    captureException(exception, {
+      mechanism: { type: 'auto.http.keel.exception_filter', handled: false },
+      captureContext: (scope: Scope) => {
+        scope.setTags(tags);
+        if (userId) {
+          scope.setUser({ id: userId });
+        }
+        scope.addEventProcessor((event: Event) => {
+          // Only what identifies the request: no body, no cookies, no query string.
+          event.request = {
+            method: req.method,
+            url: req.originalUrl.split('?')[0],
+            headers: { 'x-request-id': body.requestId },
+          };
+          if (ids) {
+            event.contexts = {
+              ...event.contexts,
+              trace: { ...event.contexts?.trace, trace_id: ids.traceId, span_id: ids.spanId },
+            };
+          }
+          event.transaction = `${req.method} ${route}`;
+          return event;
+        });
+        return scope;
+      },
+    });
+  }
 
   private fromStatus(status: number, message: string): ResolvedError {
     const isServerError = status >= 500;
@@ -87,6 +152,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       isServerError,
     };
   }
+}
+
+/** The matched route's template (`/users/:id`), never the raw path. */
+function routeTemplate(req: Request): string {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
 }
 
 function messageOf(exception: HttpException): string {
