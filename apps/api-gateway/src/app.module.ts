@@ -23,6 +23,8 @@ export class AppModule implements NestModule {
           version: config.version,
           logLevel: config.logLevel,
           logFormat: config.logFormat,
+          chaosEnabled: config.chaosEnabled,
+          sentry: config.sentry,
         }),
         // Tokens are checked at the edge against auth-service's JWKS, before any upstream call.
         SecurityModule.forRoot({

@@ -20,6 +20,8 @@ export class AppModule {
           version: config.version,
           logLevel: config.logLevel,
           logFormat: config.logFormat,
+          chaosEnabled: config.chaosEnabled,
+          sentry: config.sentry,
         }),
         SecurityModule.forRoot({ corsOrigins: config.corsOrigins }),
         DatabaseModule.forRoot({
