@@ -3,13 +3,11 @@ import { type Params } from 'nestjs-pino';
 import { stdSerializers, stdTimeFunctions } from 'pino';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { activeTraceIds } from '../tracing/trace-ids';
+import { isOperationalPath } from './operational-path';
 import { PINO_REDACT_PATHS, REDACTED } from './redaction.constants';
 import { resolveRequestId } from './request-id';
 
-/** Operational routes are neither access-logged nor traced as business requests. */
-export function isOperationalPath(url: string | undefined): boolean {
-  return url !== undefined && (url.startsWith('/health/') || url === '/metrics' || url.startsWith('/metrics?'));
-}
+export { isOperationalPath } from './operational-path';
 
 /**
  * nestjs-pino parameters: JSON lines with `level` as a word, ISO `time`, `service`,

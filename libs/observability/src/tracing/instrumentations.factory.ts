@@ -1,0 +1,51 @@
+import { type IncomingMessage } from 'node:http';
+import { type Span } from '@opentelemetry/api';
+import { type Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { isOperationalPath } from '../logging/operational-path';
+import { TypeormSqliteInstrumentation } from './typeorm-sqlite.instrumentation';
+
+type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
+
+/**
+ * Names the server span after the matched route template (`POST /users/:id`) once Express has
+ * routed the request, so Jaeger lists operations rather than one `POST` for everything.
+ */
+function nameServerSpan(span: Span, request: IncomingMessage | object): void {
+  const routed = request as RoutedRequest;
+  const path = routed.route?.path;
+  if (typeof path === 'string' && routed.method) {
+    const route = `${routed.baseUrl ?? ''}${path}`;
+    span.setAttribute('http.route', route);
+    span.updateName(`${routed.method} ${route}`);
+  }
+}
+
+/**
+ * The instrumentations every app runs. Deliberately absent: express (its middleware-layer
+ * spans cost CPU and say nothing nestjs-core's `Controller.handler` span does not) and fs/dns/net.
+ * Client-side instrumentations require a parent span, so start-up work (migrations, JWKS
+ * warm-up) does not produce stray one-span traces. None records headers or bodies.
+ */
+export function createInstrumentations(): Instrumentation[] {
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request) => isOperationalPath(request.url),
+      requireParentforOutgoingSpans: true,
+      applyCustomAttributesOnSpan: (span, request) => nameServerSpan(span, request),
+    }),
+    new UndiciInstrumentation({ requireParentforSpans: true }),
+    new NestInstrumentation(),
+    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    new IORedisInstrumentation({
+      requireParentSpan: true,
+      // Keys and values can hold e-mail addresses (login limiter) or cached profiles.
+      dbStatementSerializer: (command) => command,
+    }),
+    new TypeormSqliteInstrumentation({ requireParentSpan: true }),
+  ];
+}

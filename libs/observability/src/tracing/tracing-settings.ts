@@ -1,0 +1,74 @@
+// Deep import on purpose: the platform barrel loads http, express and TypeORM, which must
+// not be required before the tracing SDK has hooked them. env-reader has no such imports.
+import { type Env, EnvReader } from '@keel/platform/config/env-reader';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+export const TRACES_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/** What the tracing SDK needs from the environment, validated once. */
+export interface TracingSettings {
+  /** `OTEL_SDK_DISABLED=true`: no provider, no instrumentation, no trace ids. */
+  disabled: boolean;
+  serviceName: string;
+  serviceVersion: string;
+  /** `deployment.environment.name`, from `NODE_ENV`. */
+  environment: string;
+  /** Set only when an OTLP endpoint is configured; otherwise spans are made but not exported. */
+  exporter: { protocol: OtlpProtocol } | undefined;
+}
+
+export interface TracingDefaults {
+  /** The app name, used when `OTEL_SERVICE_NAME` is unset. */
+  serviceName: string;
+  version: string;
+}
+
+/**
+ * Reads the standard OpenTelemetry variables this platform honours. The exporters and the
+ * sampler read their own variables again (headers, timeouts, sampler argument): this only
+ * decides what to start and rejects values the SDK would silently replace with defaults.
+ *
+ * @throws ConfigValidationError naming every bad variable.
+ */
+export function readTracingSettings(env: Env, defaults: TracingDefaults): TracingSettings {
+  const r = new EnvReader(env);
+  const disabled = r.boolean('OTEL_SDK_DISABLED', false);
+  const protocol = r.oneOf(
+    'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    ['http/protobuf', 'http/json'] as const,
+    r.oneOf(
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      ['http/protobuf', 'http/json'] as const,
+      'http/protobuf',
+    ),
+  );
+  const endpoint =
+    r.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', undefined, ['http', 'https']) ??
+    r.url('OTEL_EXPORTER_OTLP_ENDPOINT', undefined, ['http', 'https']);
+  const sampler = r.oneOf('OTEL_TRACES_SAMPLER', TRACES_SAMPLERS, 'parentbased_always_on');
+  const samplerArg = r.raw('OTEL_TRACES_SAMPLER_ARG');
+  if (sampler.endsWith('traceidratio') && samplerArg !== undefined) {
+    const ratio = Number(samplerArg);
+    if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+      r.fail('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1 (got "${samplerArg}")`, 1);
+    }
+  }
+  const environment = r.string('NODE_ENV', 'development');
+  const settings: TracingSettings = {
+    disabled,
+    serviceName: r.string('OTEL_SERVICE_NAME', defaults.serviceName),
+    serviceVersion: defaults.version,
+    environment,
+    exporter: endpoint ? { protocol } : undefined,
+  };
+  r.done();
+  return settings;
+}
