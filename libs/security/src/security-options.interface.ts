@@ -1,12 +1,17 @@
 import { type KeySource } from './auth/access-token.verifier';
+import { type ThrottlingOptions } from './throttling/throttling-options.interface';
 
 /** Options of {@link SecurityModule}. */
 export interface SecurityModuleOptions {
   /** Origins allowed by CORS; empty means no CORS headers at all. */
   corsOrigins: string[];
+  /** Largest request body in bytes (`BODY_LIMIT`); default 100 KiB. */
+  bodyLimitBytes?: number;
   /**
    * Where access-token keys come from. When set, the module registers the global
    * {@link JwtAuthGuard}; an app that signs its own tokens registers the guard itself.
    */
   auth?: KeySource;
+  /** Rate limits; when set, the module registers the global {@link RateLimitGuard}. */
+  throttling?: ThrottlingOptions;
 }

@@ -1,38 +1,69 @@
 import {
   type DynamicModule,
+  Inject,
   type MiddlewareConsumer,
   Module,
   type NestModule,
+  type OnModuleInit,
+  Optional,
   type Provider,
 } from '@nestjs/common';
-import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_GUARD, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
+import { type Server } from 'node:http';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { installClientErrorResponder } from './headers/client-error.responder';
+import { CorsMiddleware } from './headers/cors.middleware';
 import { HelmetMiddleware } from './headers/helmet.middleware';
 import { SecurityConfigurableModule } from './security.module-definition';
 import { type SecurityModuleOptions } from './security-options.interface';
+import { RATE_LIMIT_STORE } from './throttling/throttling.constants';
+import { createThrottlingProviders } from './throttling/throttling.providers';
+import { JsonBodyMiddleware } from './validation/json-body.middleware';
 import { createValidationPipe } from './validation/validation-pipe.factory';
 
-/** Security headers on every response, validation of every DTO, bearer-token checks. */
+/**
+ * Security headers on every response (errors, 404s, 429s and malformed requests included),
+ * CORS, the one JSON body parser, validation of every DTO, rate limits and bearer-token
+ * checks. Import once in each app's root module with `forRoot`.
+ */
 @Module({})
-export class SecurityModule extends SecurityConfigurableModule implements NestModule {
+export class SecurityModule extends SecurityConfigurableModule implements NestModule, OnModuleInit {
+  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost) {
+    super();
+  }
+
   static override forRoot(options: SecurityModuleOptions): DynamicModule {
     const base = super.forRoot(options);
     const providers: Provider[] = [
       ...(base.providers ?? []),
       { provide: APP_PIPE, useFactory: createValidationPipe },
     ];
+    const exports: Array<symbol | typeof AccessTokenVerifier> = [];
+    // Limits before authentication, so floods of bad tokens are limited too.
+    if (options.throttling) {
+      providers.push(...createThrottlingProviders(options.throttling));
+      exports.push(RATE_LIMIT_STORE);
+    }
     const auth = options.auth;
     if (auth) {
       providers.push(
         { provide: AccessTokenVerifier, useFactory: () => new AccessTokenVerifier(auth) },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
       );
+      exports.push(AccessTokenVerifier);
     }
-    return { ...base, providers, exports: auth ? [AccessTokenVerifier] : [] };
+    return { ...base, providers, exports };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HelmetMiddleware).forRoutes('*');
+    consumer.apply(HelmetMiddleware, CorsMiddleware, JsonBodyMiddleware).forRoutes('*');
+  }
+
+  onModuleInit(): void {
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server) {
+      installClientErrorResponder(server);
+    }
   }
 }

@@ -1,20 +1,64 @@
+import { type Server } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { type BaseConfig } from '../config/base-config';
 
+/** Time and size limits of the HTTP server, so slow or bloated clients cannot hold it. */
+export interface ServerLimits {
+  /** Whole request head must arrive within this (ms); Node's default is 60 s. */
+  headersTimeoutMs: number;
+  /** Whole request, body included, must arrive within this (ms); Node's default is 300 s. */
+  requestTimeoutMs: number;
+  /**
+   * Idle keep-alive connections close after this (ms); above the 60 s idle timeout of
+   * common load balancers, so they never reuse a connection the app is closing.
+   */
+  keepAliveTimeoutMs: number;
+  /** Largest request head in bytes; larger gets 431. */
+  maxHeaderSizeBytes: number;
+  /** How often Node looks for connections past their timeouts (ms); its default is 30 s. */
+  connectionsCheckingIntervalMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderSizeBytes: 16 * 1024,
+  connectionsCheckingIntervalMs: 1_000,
+};
+
 /**
- * Applies the process-level settings that a module cannot: the logger, body parsing,
- * proxy trust and shutdown hooks. `bootstrap` and the e2e tests both call it, so tests get
- * what production gets.
+ * Applies the process-level settings that a module cannot: the logger, proxy trust, server
+ * time and size limits, and shutdown hooks. Request bodies are parsed by `SecurityModule`
+ * (after the security headers), not here. `bootstrap` and the e2e tests both call it, so
+ * tests get what production gets.
  */
-export function configureApp(app: INestApplication, config: BaseConfig): NestExpressApplication {
+export function configureApp(
+  app: INestApplication,
+  config: BaseConfig,
+  limits: Partial<ServerLimits> = {},
+): NestExpressApplication {
   const expressApp = app as NestExpressApplication;
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.flushLogs();
   expressApp.set('trust proxy', config.trustProxy);
   expressApp.set('x-powered-by', false);
-  expressApp.useBodyParser('json', { limit: config.bodyLimitBytes, strict: true });
+  applyServerLimits(expressApp.getHttpServer(), { ...DEFAULT_SERVER_LIMITS, ...limits });
   expressApp.enableShutdownHooks();
   return expressApp;
+}
+
+/** Sets {@link ServerLimits} on a server that is not listening yet. */
+export function applyServerLimits(server: Server, limits: ServerLimits): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // Both are read when connections arrive / when listening starts, so setting them on the
+  // created server works although Node documents them as constructor options.
+  Object.assign(server, {
+    maxHeaderSize: limits.maxHeaderSizeBytes,
+    connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+  });
 }

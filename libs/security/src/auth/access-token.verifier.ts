@@ -36,7 +36,9 @@ export class AccessTokenVerifier {
         audience: ACCESS_TOKEN_AUDIENCE,
         requiredClaims: ['sub', 'exp'],
       });
-      const roles = Array.isArray(payload.roles) ? payload.roles.filter((r) => typeof r === 'string') : [];
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((r) => typeof r === 'string')
+        : [];
       if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') {
         return undefined;
       }

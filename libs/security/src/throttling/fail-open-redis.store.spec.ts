@@ -1,0 +1,127 @@
+import { Logger } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { type PrivateRedis, startRedisServer } from '../../../../test/support/redis-server';
+import { FailOpenRedisStore } from './fail-open-redis.store';
+import { RateLimitMetrics } from './rate-limit.metrics';
+
+const WINDOW = 60_000;
+
+describe(FailOpenRedisStore.name, () => {
+  let redis: PrivateRedis;
+  let registry: Registry;
+  let stores: FailOpenRedisStore[];
+  let warnings: string[];
+
+  const newStore = async (): Promise<FailOpenRedisStore> => {
+    const store = new FailOpenRedisStore({
+      url: redis.url,
+      commandTimeoutMs: 200,
+      retryAfterMs: 100,
+      metrics: new RateLimitMetrics(registry),
+    });
+    await store.onModuleInit();
+    stores.push(store);
+    return store;
+  };
+  const errors = async (): Promise<number> =>
+    (await registry.getSingleMetric('rate_limit_store_errors_total')!.get()).values[0]?.value ?? 0;
+  const hit = (store: FailOpenRedisStore, key = 'k') =>
+    store.increment(key, WINDOW, 3, WINDOW, 'global');
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+  beforeEach(() => {
+    registry = new Registry();
+    stores = [];
+    warnings = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
+    });
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    for (const store of stores) {
+      store.onApplicationShutdown();
+    }
+    jest.restoreAllMocks();
+    if (!redis.running()) {
+      await redis.start();
+    }
+  });
+
+  it('shares one count between stores (replicas) through Redis', async () => {
+    const [a, b] = [await newStore(), await newStore()];
+    const key = `shared-${Date.now()}`;
+    expect((await hit(a, key)).totalHits).toBe(1);
+    expect((await hit(b, key)).totalHits).toBe(2);
+    expect((await hit(a, key)).totalHits).toBe(3);
+    const fourth = await hit(b, key);
+    expect(fourth.isBlocked).toBe(true);
+    expect(fourth.timeToBlockExpire).toBeGreaterThan(0);
+    expect(await a.blockedFor(key, 'global')).toBeGreaterThan(0);
+    expect(a.status()).toEqual({ backend: 'redis', healthy: true });
+    expect(await errors()).toBe(0);
+  });
+
+  it('keeps limiting from memory while Redis is down, warns once, counts errors, then goes back', async () => {
+    const store = await newStore();
+    const key = `outage-${Date.now()}`;
+    await redis.kill();
+
+    const started = Date.now();
+    const results = [];
+    for (let i = 0; i < 5; i += 1) {
+      results.push(await hit(store, key));
+    }
+    expect(Date.now() - started).toBeLessThan(5 * 200 + 500);
+    expect(results.map((r) => r.isBlocked)).toEqual([false, false, false, true, true]);
+    expect(store.status()).toEqual({ backend: 'memory', healthy: false });
+    expect(await errors()).toBe(5);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/Redis failed/);
+
+    await redis.start();
+    const deadline = Date.now() + 10_000;
+    while (!store.isHealthy() && Date.now() < deadline) {
+      await hit(store, `probe-${Date.now()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(store.status()).toEqual({ backend: 'redis', healthy: true });
+    // Back on Redis: another replica sees the same count again.
+    const other = await newStore();
+    const fresh = `after-${Date.now()}`;
+    await hit(store, fresh);
+    expect((await hit(other, fresh)).totalHits).toBe(2);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('answers within the command timeout when Redis hangs', async () => {
+    const store = await newStore();
+    const pid = Number((await redisInfoPid(redis)) ?? 0);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const record = await hit(store, `hung-${Date.now()}`);
+      expect(Date.now() - started).toBeLessThan(200 + 300);
+      expect(record.totalHits).toBe(1);
+      expect(await errors()).toBe(1);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
+});
+
+async function redisInfoPid(redis: PrivateRedis): Promise<string | undefined> {
+  const { default: Redis } = await import('ioredis');
+  const client = new Redis(redis.url);
+  try {
+    const info = await client.info('server');
+    return /process_id:(\d+)/.exec(info)?.[1];
+  } finally {
+    client.disconnect();
+  }
+}

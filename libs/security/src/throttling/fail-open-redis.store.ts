@@ -1,0 +1,146 @@
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import Redis from 'ioredis';
+import { MemoryRateLimitStore } from './memory-rate-limit.store';
+import { type RateLimitMetrics } from './rate-limit.metrics';
+import {
+  type RateLimitRecord,
+  type RateLimitStore,
+  type RateLimitStoreStatus,
+} from './rate-limit.store';
+
+/** Tuning of {@link FailOpenRedisStore}. */
+export interface FailOpenRedisStoreOptions {
+  url: string;
+  /** Longest wait for one Redis command (ms). */
+  commandTimeoutMs: number;
+  /** After an error, how long to answer from memory before trying Redis again (ms). */
+  retryAfterMs: number;
+  metrics: RateLimitMetrics;
+}
+
+/**
+ * Redis-backed throttler storage that fails open, like Kong's `fault_tolerant` and Envoy's
+ * `failure_mode_deny=false`: no offline queue and a short command timeout, so a dead or
+ * hung Redis costs a request at most the timeout; then the same limits are counted in
+ * process memory, every such decision counts `rate_limit_store_errors_total`, one warning
+ * is logged per outage, and counting returns to Redis once it answers again.
+ */
+export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('RateLimitStore');
+  private readonly redis: Redis;
+  private readonly shared: ThrottlerStorageRedisService;
+  private readonly memory = new MemoryRateLimitStore();
+  /** Set while Redis is considered down; the time of the next attempt. */
+  private downUntil: number | undefined;
+
+  constructor(private readonly options: FailOpenRedisStoreOptions) {
+    this.redis = new Redis(options.url, {
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: Math.max(1_000, options.commandTimeoutMs),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Keep reconnecting for as long as the process lives; never give up on Redis.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    });
+    // ioredis logs unhandled 'error' events itself, once per reconnect attempt; the
+    // outage warning below replaces that noise.
+    this.redis.on('error', () => undefined);
+    this.redis.on('ready', () => {
+      if (this.downUntil !== undefined) {
+        this.downUntil = 0;
+      }
+    });
+    this.shared = new ThrottlerStorageRedisService(this.redis);
+  }
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<RateLimitRecord> {
+    return this.withFallback(
+      () => this.shared.increment(key, ttl, limit, blockDuration, throttlerName),
+      () => this.memory.increment(key, ttl, limit, blockDuration, throttlerName),
+    );
+  }
+
+  async blockedFor(key: string, throttlerName: string): Promise<number> {
+    return this.withFallback(
+      async () => {
+        // The key layout of @nest-lab/throttler-storage-redis.
+        const left = await this.redis.pttl(`{${key}:${throttlerName}}:blocked`);
+        return left > 0 ? Math.ceil(left / 1000) : 0;
+      },
+      () => this.memory.blockedFor(key),
+    );
+  }
+
+  /** `healthy` is false while limits are counted in memory because Redis failed. */
+  status(): RateLimitStoreStatus {
+    const healthy = this.redis.status === 'ready' && this.downUntil === undefined;
+    return { backend: healthy ? 'redis' : 'memory', healthy };
+  }
+
+  /** Shorthand for `status().healthy`. */
+  isHealthy(): boolean {
+    return this.status().healthy;
+  }
+
+  /** Waits briefly for the first connection, so the first requests are counted in Redis. */
+  async onModuleInit(): Promise<void> {
+    if (this.redis.status === 'ready') {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(1_000, this.options.commandTimeoutMs));
+      this.redis.once('ready', done);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect(false);
+    this.memory.onApplicationShutdown();
+  }
+
+  private async withFallback<T>(shared: () => Promise<T>, local: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const skipRedis =
+      this.redis.status !== 'ready' || (this.downUntil !== undefined && now < this.downUntil);
+    if (!skipRedis) {
+      try {
+        const result = await shared();
+        if (this.downUntil !== undefined) {
+          this.downUntil = undefined;
+          this.logger.log('Redis answers again: rate limits are shared again');
+        }
+        return result;
+      } catch (error) {
+        this.markDown(error);
+      }
+    } else {
+      this.markDown(undefined);
+    }
+    this.options.metrics.storeErrors.inc();
+    return local();
+  }
+
+  private markDown(error: unknown): void {
+    const firstError = this.downUntil === undefined;
+    if (error !== undefined || firstError) {
+      this.downUntil = Date.now() + this.options.retryAfterMs;
+    }
+    if (firstError) {
+      const reason = error instanceof Error ? error.message : `connection ${this.redis.status}`;
+      this.logger.warn(
+        `Redis failed (${reason}): rate limits are counted in process memory until it recovers`,
+      );
+    }
+  }
+}

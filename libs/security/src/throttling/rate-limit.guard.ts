@@ -1,0 +1,245 @@
+import { type ExecutionContext, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerException,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import { AccessTokenVerifier } from '../auth/access-token.verifier';
+import { clientTracker, ipTracker, rateLimitKey } from './client-key';
+import { RateLimitMetrics } from './rate-limit.metrics';
+import { type RateLimitStore } from './rate-limit.store';
+import {
+  SKIP_ALL_THROTTLERS_KEY,
+  THROTTLER_LIMIT,
+  THROTTLER_TTL,
+  THROTTLING_OPTIONS,
+} from './throttling.constants';
+import {
+  type RateLimitedRequest,
+  type RateLimiterDefinition,
+  type ThrottlingOptions,
+} from './throttling-options.interface';
+
+interface HttpResponse {
+  statusCode: number;
+  setHeader(name: string, value: string | number): unknown;
+  once(event: 'finish', listener: () => void): unknown;
+}
+
+/** What the response headers currently report: the most restrictive limit so far. */
+interface ReportedLimit {
+  remaining: number;
+}
+
+const reported = new WeakMap<object, ReportedLimit>();
+const trackers = new WeakMap<object, Promise<string>>();
+
+/**
+ * The platform's throttler guard: `@nestjs/throttler`'s guard with the contract's rules.
+ * Limits count per client across routes, not per route; each limiter covers the routes it
+ * names; operational routes are never limited; the headers report the most restrictive
+ * limit; limiters with `countStatuses` (failed logins) count only those answers; every 429
+ * counts in `rate_limit_rejections_total{limiter,route}`.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
+  private verifier: AccessTokenVerifier | undefined;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() protected readonly store: RateLimitStore,
+    reflector: Reflector,
+    @Inject(THROTTLING_OPTIONS)
+    private readonly throttling: Required<Omit<ThrottlingOptions, 'registry' | 'redisUrl'>>,
+    private readonly metrics: RateLimitMetrics,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    super(options, store, reflector);
+  }
+
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    try {
+      // Found wherever the app provides it (SecurityModule or the app's own module).
+      this.verifier = this.moduleRef.get(AccessTokenVerifier, { strict: false });
+    } catch {
+      this.verifier = undefined;
+    }
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http' || (await this.shouldSkip(context))) {
+      return true;
+    }
+    await super.canActivate(context);
+    for (const limiter of this.throttling.limiters) {
+      if (limiter.countStatuses && this.applies(limiter, context)) {
+        await this.checkFailures(limiter, context);
+      }
+    }
+    return true;
+  }
+
+  /** The throttler options of the limiters that count every request. */
+  static throttlersOf(options: ThrottlingOptions): ThrottlerOptions[] {
+    return options.limiters
+      .filter((limiter) => !limiter.countStatuses)
+      .map((limiter) => ({ name: limiter.name, limit: limiter.limit, ttl: limiter.windowMs }));
+  }
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<RateLimitedRequest>();
+    if (req.path.startsWith('/health/') || req.path === '/metrics') {
+      return true;
+    }
+    return (
+      this.reflector.getAllAndOverride<boolean | undefined>(SKIP_ALL_THROTTLERS_KEY, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, blockDuration } = props;
+    const name = props.throttler.name ?? 'default';
+    const limiter = this.limiter(name);
+    if (!limiter || !this.applies(limiter, context)) {
+      return true;
+    }
+    const req = context.switchToHttp().getRequest<RateLimitedRequest>();
+    const tracker = await this.trackerFor(limiter, req);
+    if (tracker === undefined) {
+      return true;
+    }
+    const key = rateLimitKey(this.throttling.keyPrefix, name, tracker);
+    const record = await this.store.increment(key, ttl, limit, blockDuration, name);
+    if (record.isBlocked) {
+      this.reject(context, name, limit, record.timeToBlockExpire);
+    }
+    this.report(context, limit, Math.max(0, limit - record.totalHits), record.timeToExpire);
+    return true;
+  }
+
+  /** Refuses the request when the client's counted answers reached the limit; else counts this one if it fails. */
+  private async checkFailures(
+    limiter: RateLimiterDefinition,
+    context: ExecutionContext,
+  ): Promise<void> {
+    const req = context.switchToHttp().getRequest<RateLimitedRequest>();
+    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const tracker = await this.trackerFor(limiter, req);
+    if (tracker === undefined) {
+      return;
+    }
+    const key = rateLimitKey(this.throttling.keyPrefix, limiter.name, tracker);
+    const limit = (await this.override<number>(THROTTLER_LIMIT, limiter, context)) ?? limiter.limit;
+    const ttl = (await this.override<number>(THROTTLER_TTL, limiter, context)) ?? limiter.windowMs;
+    const blockedFor = await this.store.blockedFor(key, limiter.name);
+    if (blockedFor > 0) {
+      this.reject(context, limiter.name, limit, blockedFor);
+    }
+    const statuses = limiter.countStatuses ?? [];
+    res.once('finish', () => {
+      if (statuses.includes(res.statusCode)) {
+        // The limit-th failure blocks: the storage blocks once hits exceed its limit.
+        void this.store.increment(key, ttl, limit - 1, ttl, limiter.name).catch(() => undefined);
+      }
+    });
+  }
+
+  private reject(
+    context: ExecutionContext,
+    limiter: string,
+    limit: number,
+    retryAfter: number,
+  ): never {
+    const req = context
+      .switchToHttp()
+      .getRequest<RateLimitedRequest & { route?: { path?: string } }>();
+    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const seconds = Math.max(1, retryAfter);
+    res.setHeader('Retry-After', seconds);
+    res.setHeader('X-RateLimit-Limit', limit);
+    res.setHeader('X-RateLimit-Remaining', 0);
+    res.setHeader('X-RateLimit-Reset', seconds);
+    this.metrics.rejections.inc({ limiter, route: req.route?.path ?? 'unmatched' });
+    throw new ThrottlerException(`Too many requests: retry in ${seconds} s`);
+  }
+
+  /** Sets the rate-limit headers unless a more restrictive limiter already set them. */
+  private report(context: ExecutionContext, limit: number, remaining: number, reset: number): void {
+    const req = context.switchToHttp().getRequest<object>();
+    const current = reported.get(req);
+    if (current && current.remaining <= remaining) {
+      return;
+    }
+    reported.set(req, { remaining });
+    const res = context.switchToHttp().getResponse<HttpResponse>();
+    res.setHeader('X-RateLimit-Limit', limit);
+    res.setHeader('X-RateLimit-Remaining', remaining);
+    res.setHeader('X-RateLimit-Reset', Math.max(0, reset));
+  }
+
+  private limiter(name: string): RateLimiterDefinition | undefined {
+    return this.throttling.limiters.find((limiter) => limiter.name === name);
+  }
+
+  /** A limiter covers a route that opts in with `@Throttle`, or that its `routes` name. */
+  private applies(limiter: RateLimiterDefinition, context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (
+      this.reflector.getAllAndOverride<unknown>(THROTTLER_LIMIT + limiter.name, targets) !==
+      undefined
+    ) {
+      return true;
+    }
+    if (limiter.routes === undefined) {
+      return true;
+    }
+    const req = context.switchToHttp().getRequest<RateLimitedRequest>();
+    return limiter.routes.some(
+      (route) =>
+        (route.method === undefined || route.method.toUpperCase() === req.method) &&
+        (typeof route.path === 'string' ? route.path === req.path : route.path.test(req.path)),
+    );
+  }
+
+  private async override<T>(
+    metadataKey: string,
+    limiter: RateLimiterDefinition,
+    context: ExecutionContext,
+  ): Promise<T | undefined> {
+    const value = this.reflector.getAllAndOverride<
+      T | ((context: ExecutionContext) => T | Promise<T>) | undefined
+    >(metadataKey + limiter.name, [context.getHandler(), context.getClass()]);
+    return typeof value === 'function'
+      ? (value as (c: ExecutionContext) => T | Promise<T>)(context)
+      : value;
+  }
+
+  private async trackerFor(
+    limiter: RateLimiterDefinition,
+    req: RateLimitedRequest,
+  ): Promise<string | undefined> {
+    const by = limiter.by ?? 'client';
+    if (by === 'ip') {
+      return ipTracker(req);
+    }
+    if (by === 'client') {
+      let tracker = trackers.get(req);
+      if (!tracker) {
+        tracker = clientTracker(req, this.verifier);
+        trackers.set(req, tracker);
+      }
+      return tracker;
+    }
+    const own = by(req);
+    return own === undefined ? undefined : `${limiter.name}:${own}`;
+  }
+}
