@@ -3,4 +3,4 @@
 import { startInstrumentation } from '@keel/observability/instrument';
 import { version } from '../../../package.json';
 
-startInstrumentation({ serviceName: 'auth-service', version });
+startInstrumentation({ serviceName: 'users-service', version });

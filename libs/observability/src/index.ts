@@ -7,3 +7,4 @@ export * from './observability.constants';
 export * from './observability.module';
 export { OBSERVABILITY_OPTIONS } from './observability.module-definition';
 export * from './tracing/trace-ids';
+export * from './tracing/traced.decorator';
