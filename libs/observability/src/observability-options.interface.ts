@@ -1,3 +1,5 @@
+import { type HealthOptions } from './health/health-options.interface';
+
 /** Options of {@link ObservabilityModule}. */
 export interface ObservabilityModuleOptions {
   /** `service` on every log line and metric, `service.name` on spans. */
@@ -6,4 +8,6 @@ export interface ObservabilityModuleOptions {
   version: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logFormat: 'json' | 'pretty';
+  /** Readiness dependencies: Redis when configured, the gateway's upstreams. */
+  health?: HealthOptions;
 }

@@ -1,9 +1,25 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { DRAIN_LISTENER } from '@keel/platform';
 import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { loggerParams } from './logging/logger-params.factory';
 import { RequestContextMiddleware } from './logging/request-context.middleware';
+import { HealthController } from './health/health.controller';
+import { ReadinessState } from './health/readiness.state';
+import { RedisHealthClient } from './health/redis-health.client';
+import { DbPoolCollector } from './metrics/db-pool.collector';
+import { HttpMetricsRecorder } from './metrics/http-metrics.recorder';
+import { MetricsController } from './metrics/metrics.controller';
+import { METRICS_PATH } from './metrics/metrics.constants';
+import { MetricsService } from './metrics/metrics.service';
 import {
   OBSERVABILITY_OPTIONS,
   ObservabilityConfigurableModule,
@@ -12,18 +28,41 @@ import { type ObservabilityModuleOptions } from './observability-options.interfa
 
 /**
  * Everything an app needs to be observable: correlated JSON logs, request ids, the
- * contract's error body. Import once in the root module with `forRoot`.
+ * contract's error body, Prometheus metrics on `/metrics` ({@link MetricsService} to declare
+ * more), and `/health/live` + `/health/ready`. Import once in the root module with `forRoot`.
  */
 @Module({})
 export class ObservabilityModule extends ObservabilityConfigurableModule implements NestModule {
   static override forRoot(options: ObservabilityModuleOptions): DynamicModule {
     const base = super.forRoot(options);
+    MetricsService.configure(options.serviceName);
     return {
       ...base,
       global: true,
-      imports: [LoggerModule.forRoot(loggerParams(options))],
-      providers: [...(base.providers ?? []), { provide: APP_FILTER, useClass: AllExceptionsFilter }],
-      exports: [OBSERVABILITY_OPTIONS],
+      imports: [
+        LoggerModule.forRoot(loggerParams(options)),
+        // Its controller is ours (content negotiation); its options provider makes
+        // `makeCounterProvider()` + `@InjectMetric()` usable too. Node.js defaults are
+        // collected by MetricsService, once per process.
+        PrometheusModule.register({
+          path: METRICS_PATH,
+          controller: MetricsController,
+          defaultMetrics: { enabled: false },
+        }),
+        TerminusModule.forRoot({ errorLogStyle: 'json' }),
+      ],
+      controllers: [HealthController],
+      providers: [
+        ...(base.providers ?? []),
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        MetricsService,
+        HttpMetricsRecorder,
+        DbPoolCollector,
+        ReadinessState,
+        { provide: DRAIN_LISTENER, useExisting: ReadinessState },
+        RedisHealthClient,
+      ],
+      exports: [OBSERVABILITY_OPTIONS, MetricsService, ReadinessState, DRAIN_LISTENER],
     };
   }
 

@@ -1,23 +1,160 @@
-import { type DynamicModule } from '@nestjs/common';
+import { type Server } from 'node:http';
+import { type DynamicModule, type INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { type BaseConfig } from '../config/base-config';
 import { configureApp } from './configure-app';
 
+/**
+ * Token of an optional provider told when the process starts draining, so that readiness
+ * can turn 503 before the server stops (`@keel/observability` provides it).
+ */
+export const DRAIN_LISTENER = Symbol.for('keel.drain-listener');
+
+/** Told once, on the first shutdown signal, before anything closes. */
+export interface DrainListener {
+  onDrainStart(): void;
+}
+
+export interface DrainOptions {
+  /**
+   * How long to keep accepting requests after readiness turned 503, so load balancers stop
+   * routing here first, ms. Default 0: Kubernetes manifests get the same from a `preStop`
+   * sleep.
+   */
+  delayMs?: number;
+  /**
+   * Upper bound for in-flight requests to finish, ms (default 5 000). Kept below the
+   * telemetry flush's own grace period so spans of the last requests are still exported.
+   */
+  timeoutMs?: number;
+  /** Signals that start the drain (default SIGTERM and SIGINT). */
+  signals?: NodeJS.Signals[];
+}
+
+export interface BootstrapOptions {
+  drain?: DrainOptions;
+}
+
 /** Creates, configures and starts an app; `main.ts` is this one call. */
 export async function bootstrap(
   rootModule: DynamicModule,
   config: BaseConfig,
+  options: BootstrapOptions = {},
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     bufferLogs: true,
     bodyParser: false,
   });
   configureApp(app, config);
+  installGracefulDrain(app, options.drain);
   await app.listen(config.port, config.host);
   app.get(Logger).log(`${config.app} listening on ${await app.getUrl()}`, 'Bootstrap');
   return app;
+}
+
+/**
+ * Replaces Nest's shutdown-signal handling (which closes at once and re-raises the signal,
+ * exiting 143) with a graceful drain: readiness turns 503, the server stops accepting, the
+ * requests in flight finish (bounded), the app closes (Nest shutdown hooks), and then the
+ * signal is handed on to the telemetry flush installed by `instrument.ts`, which exits 0;
+ * without one the process exits 0 itself.
+ *
+ * Returns a function that runs the same drain without a signal (for tests) and resolves
+ * when the app is closed.
+ */
+export function installGracefulDrain(
+  app: INestApplication,
+  options: DrainOptions = {},
+): () => Promise<void> {
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const server = app.getHttpServer() as Server;
+  const logger = new NestLogger('Shutdown');
+  let active = 0;
+  let idle: (() => void) | undefined;
+  server.on('request', (_req, res) => {
+    active += 1;
+    res.once('close', () => {
+      active -= 1;
+      if (active === 0) {
+        idle?.();
+      }
+    });
+  });
+
+  let draining: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      logger.log(`draining: ${active} request(s) in flight`);
+      listenerOf(app)?.onDrainStart();
+      if (options.delayMs) {
+        await sleep(options.delayMs);
+      }
+      server.close();
+      const finished = await new Promise<boolean>((resolve) => {
+        if (active === 0) {
+          resolve(true);
+          return;
+        }
+        const timer = setTimeout(() => resolve(false), options.timeoutMs ?? 5_000);
+        idle = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      if (!finished) {
+        logger.warn(`drain timed out with ${active} request(s) in flight`);
+      }
+      // Idle keep-alive sockets would otherwise hold the server open until they time out.
+      server.closeAllConnections();
+      await app.close();
+    })();
+    return draining;
+  };
+
+  // Nest's own listener would close the app immediately; the method is protected on purpose
+  // (it is how Nest undoes enableShutdownHooks()), so it is reached through a narrow cast.
+  (app as unknown as { unsubscribeFromProcessSignals(): void }).unsubscribeFromProcessSignals();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (draining) {
+      return;
+    }
+    drain().then(
+      () => handOn(signal),
+      (error: unknown) => {
+        process.stderr.write(`Shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  const handOn = (signal: NodeJS.Signals): void => {
+    for (const name of signals) {
+      process.removeListener(name, onSignal);
+    }
+    if (process.listenerCount(signal) > 0) {
+      // The telemetry flush (instrument.ts) runs on the re-raised signal and exits 0.
+      process.kill(process.pid, signal);
+    } else {
+      process.exit(0);
+    }
+  };
+  for (const name of signals) {
+    process.on(name, onSignal);
+  }
+  return drain;
+}
+
+function listenerOf(app: INestApplication): DrainListener | undefined {
+  try {
+    return app.get<DrainListener>(DRAIN_LISTENER, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
