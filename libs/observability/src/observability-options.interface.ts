@@ -10,4 +10,8 @@ export interface ObservabilityModuleOptions {
   logFormat: 'json' | 'pretty';
   /** Readiness dependencies: Redis when configured, the gateway's upstreams. */
   health?: HealthOptions;
+  /** `CHAOS_ENABLED`: honour the `x-chaos` header (CONTRACT §7); never in production. */
+  chaosEnabled?: boolean;
+  /** The app's Sentry settings (`config.sentry`); Sentry itself starts in instrument.ts. */
+  sentry?: { dsn: string | undefined; environment: string; release: string };
 }

@@ -4,11 +4,12 @@ import {
   Module,
   type NestModule,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { DRAIN_LISTENER } from '@keel/platform';
 import { LoggerModule } from 'nestjs-pino';
+import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { loggerParams } from './logging/logger-params.factory';
 import { RequestContextMiddleware } from './logging/request-context.middleware';
@@ -55,6 +56,7 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
       providers: [
         ...(base.providers ?? []),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_INTERCEPTOR, useClass: ChaosInterceptor },
         MetricsService,
         HttpMetricsRecorder,
         DbPoolCollector,
