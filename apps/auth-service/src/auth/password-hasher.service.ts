@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Traced } from '@keel/observability';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /** OWASP's argon2id parameters: 19 MiB, two passes, one lane. */
@@ -19,10 +20,12 @@ export class PasswordHasher implements OnModuleInit {
     this.dummyHash = hash('keel-dummy-password-for-timing', ARGON2_OPTIONS);
   }
 
+  @Traced()
   async hash(password: string): Promise<string> {
     return hash(password, ARGON2_OPTIONS);
   }
 
+  @Traced()
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
       return await verify(passwordHash, password);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { Traced } from '@keel/observability';
 import { APP_CONFIG } from '@keel/platform';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '@keel/security';
 import { SignJWT } from 'jose';
@@ -24,6 +25,7 @@ export class TokenIssuer {
     return this.config.accessTokenTtlSeconds;
   }
 
+  @Traced()
   async signAccessToken(subject: AccessTokenSubject): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ email: subject.email, roles: subject.roles })

@@ -42,15 +42,22 @@ export function redactDeep(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** pino `redact` paths for the same list, as they appear in access logs and error objects. */
+/**
+ * pino `redact` paths for the same list: at the top level of a logged object, one level down
+ * (`body.password`, `headers.authorization`, `dto.refreshToken`), and where access logs and
+ * HTTP client errors keep headers. Query parameters of failed database queries are censored
+ * too: they hold password hashes, token hashes and e-mail addresses.
+ */
 export const PINO_REDACT_PATHS: readonly string[] = [
   ...SENSITIVE_KEYS.flatMap((key) => [
+    `["${key}"]`,
+    `*["${key}"]`,
     `req.headers["${key}"]`,
     `res.headers["${key}"]`,
-    `headers["${key}"]`,
-    `body["${key}"]`,
     `req.body["${key}"]`,
     `err.config.headers["${key}"]`,
-    `"${key}"`,
+    `err.response.headers["${key}"]`,
   ]),
+  'err.parameters',
+  'err.driverError.parameters',
 ];
