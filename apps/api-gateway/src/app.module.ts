@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
 import { ConfigModule } from '@keel/platform';
-import { SecurityModule } from '@keel/security';
+import { gatewayRateLimiters, SecurityModule } from '@keel/security';
 import { CompressionMiddleware } from './compression/compression.middleware';
 import { type GatewayConfig } from './config/gateway-config';
 import { ProxyModule } from './proxy/proxy.module';
@@ -29,6 +29,12 @@ export class AppModule implements NestModule {
         // Tokens are checked at the edge against auth-service's JWKS, before any upstream call.
         SecurityModule.forRoot({
           corsOrigins: config.corsOrigins,
+          bodyLimitBytes: config.bodyLimitBytes,
+          throttling: {
+            limiters: gatewayRateLimiters(config.rateLimits),
+            redisUrl: config.redisUrl,
+            keyPrefix: `keel:rl:${config.app}:`,
+          },
           auth: { jwksUrl: `${config.authServiceUrl.replace(/\/+$/, '')}/.well-known/jwks.json` },
         }),
         ProxyModule,

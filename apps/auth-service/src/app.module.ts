@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
 import { ConfigModule, DatabaseModule } from '@keel/platform';
-import { SecurityModule } from '@keel/security';
+import { SecurityModule, serviceRateLimiters } from '@keel/security';
 import { AuthModule } from './auth/auth.module';
 import { type AuthConfig } from './config/auth-config';
 import { Credential } from './credentials/credential.entity';
@@ -23,7 +23,15 @@ export class AppModule {
           chaosEnabled: config.chaosEnabled,
           sentry: config.sentry,
         }),
-        SecurityModule.forRoot({ corsOrigins: config.corsOrigins }),
+        SecurityModule.forRoot({
+          corsOrigins: config.corsOrigins,
+          bodyLimitBytes: config.bodyLimitBytes,
+          throttling: {
+            limiters: serviceRateLimiters(config.rateLimits),
+            redisUrl: config.redisUrl,
+            keyPrefix: `keel:rl:${config.app}:`,
+          },
+        }),
         DatabaseModule.forRoot({
           entities: [Credential, Session],
           migrations: [InitialSchema1764230400000],

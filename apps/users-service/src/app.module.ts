@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
 import { ConfigModule, DatabaseModule } from '@keel/platform';
-import { SecurityModule } from '@keel/security';
+import { SecurityModule, serviceRateLimiters } from '@keel/security';
 import { type UsersConfig } from './config/users-config';
 import { InitialSchema1764316800000 } from './migrations/1764316800000-initial-schema';
 import { Profile } from './profiles/profile.entity';
@@ -24,6 +24,12 @@ export class AppModule {
         }),
         SecurityModule.forRoot({
           corsOrigins: config.corsOrigins,
+          bodyLimitBytes: config.bodyLimitBytes,
+          throttling: {
+            limiters: serviceRateLimiters(config.rateLimits),
+            redisUrl: config.redisUrl,
+            keyPrefix: `keel:rl:${config.app}:`,
+          },
           // A trailing slash in AUTH_SERVICE_URL must not turn into `//.well-known`.
           auth: { jwksUrl: `${config.authServiceUrl.replace(/\/+$/, '')}/.well-known/jwks.json` },
         }),

@@ -32,10 +32,12 @@ describe(gatewayRateLimiters.name, () => {
 });
 
 describe(serviceRateLimiters.name, () => {
-  it('is one per-caller limit over every route', () => {
-    expect(serviceRateLimiters(rates)).toEqual([
-      { name: 'service', limit: 1000, windowMs: 60_000 },
-    ]);
+  it('is one per-caller limit over every route but the internal ones', () => {
+    const [service] = serviceRateLimiters(rates);
+    expect(service).toMatchObject({ name: 'service', limit: 1000, windowMs: 60_000 });
+    const path = service.routes![0].path as RegExp;
+    expect(['/auth/login', '/users/me', '/users/internal'].every((p) => path.test(p))).toBe(true);
+    expect(['/internal/users', '/internal'].some((p) => path.test(p))).toBe(false);
   });
 });
 
