@@ -26,7 +26,7 @@ function capturingLogger(): { logger: pino.Logger; lines: string[] } {
     version: '0.0.0',
     logLevel: 'info',
     logFormat: 'json',
-  } as Parameters<typeof loggerParams>[0]);
+  });
   const options = params.pinoHttp as LoggerOptions;
   return { logger: pino({ redact: options.redact }, stream), lines };
 }
