@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
+import { Traced } from '@keel/observability';
 import { APP_CONFIG, RequestContext } from '@keel/platform';
 import { type Request, type Response } from 'express';
 import { type Dispatcher, Pool } from 'undici';
@@ -58,6 +59,7 @@ export class ProxyService implements OnApplicationShutdown {
    * upstream's status, headers and body to `res`. Throws {@link UpstreamException} (502/504)
    * when the upstream cannot answer.
    */
+  @Traced()
   async forward(
     req: Request,
     res: Response,
