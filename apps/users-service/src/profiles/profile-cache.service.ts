@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Traced } from '@keel/observability';
 import { APP_CONFIG } from '@keel/platform';
 import { type UsersConfig } from '../config/users-config';
 import { type PublicProfileDto } from './dto/profile.dto';
@@ -32,6 +33,7 @@ export class ProfileCache {
     this.maxEntries = config.profileCache.maxEntries;
   }
 
+  @Traced()
   get(id: string): PublicProfileDto | undefined {
     const entry = this.entries.get(id);
     if (entry && entry.expiresAt <= Date.now()) {
