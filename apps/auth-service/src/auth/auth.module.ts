@@ -9,6 +9,7 @@ import { Session } from '../sessions/session.entity';
 import { SessionStore } from '../sessions/session-store.service';
 import { UsersClient } from '../users-client/users.client';
 import { AuthController } from './auth.controller';
+import { AuthMetrics } from './auth.metrics';
 import { AuthService } from './auth.service';
 import { PasswordHasher } from './password-hasher.service';
 import { TokenIssuer } from './token-issuer.service';
@@ -17,6 +18,7 @@ import { TokenIssuer } from './token-issuer.service';
   imports: [TypeOrmModule.forFeature([Credential, Session])],
   controllers: [AuthController, JwksController],
   providers: [
+    AuthMetrics,
     AuthService,
     PasswordHasher,
     SessionStore,

@@ -8,6 +8,7 @@ import { Credential } from '../credentials/credential.entity';
 import { SessionStore } from '../sessions/session-store.service';
 import { UsersClient } from '../users-client/users.client';
 import { AuthErrors } from './auth.errors';
+import { AuthMetrics } from './auth.metrics';
 import { type LoginDto } from './dto/login.dto';
 import { type RegisterDto } from './dto/register.dto';
 import { type TokenPairDto } from './dto/token-pair.dto';
@@ -35,6 +36,7 @@ export class AuthService {
     private readonly tokens: TokenIssuer,
     private readonly sessions: SessionStore,
     private readonly users: UsersClient,
+    private readonly metrics: AuthMetrics,
   ) {}
 
   /**
@@ -90,14 +92,18 @@ export class AuthService {
       ? await this.hasher.verify(credential.passwordHash, dto.password)
       : await this.hasher.verifyDummy(dto.password);
     if (!credential || !valid) {
+      this.metrics.loginAttempt('invalid_credentials');
       throw AuthErrors.invalidCredentials();
     }
-    return this.issuePair(credential, await this.sessions.start(credential.id));
+    const pair = await this.issuePair(credential, await this.sessions.start(credential.id));
+    this.metrics.loginAttempt('success');
+    return pair;
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
     const result = await this.sessions.rotate(refreshToken);
     if (result.outcome === 'reuse') {
+      this.metrics.refreshReuse.inc();
       this.logger.warn({ userId: result.userId }, 'refresh token reuse detected; session revoked');
     }
     if (result.outcome !== 'rotated') {
@@ -130,6 +136,8 @@ export class AuthService {
       email: credential.email,
       roles: rolesOf(credential),
     });
+    this.metrics.tokensIssued.inc({ type: 'access' });
+    this.metrics.tokensIssued.inc({ type: 'refresh' });
     return {
       accessToken,
       refreshToken,

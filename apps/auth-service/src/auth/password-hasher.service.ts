@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Traced } from '@keel/observability';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { AuthMetrics } from './auth.metrics';
 
 /** OWASP's argon2id parameters: 19 MiB, two passes, one lane. */
 export const ARGON2_OPTIONS = {
@@ -16,21 +17,28 @@ export class PasswordHasher implements OnModuleInit {
   /** Hash of a random password, verified against when the email is unknown. */
   private dummyHash: Promise<string> | undefined;
 
+  constructor(private readonly metrics: AuthMetrics) {}
+
   onModuleInit(): void {
     this.dummyHash = hash('keel-dummy-password-for-timing', ARGON2_OPTIONS);
   }
 
   @Traced()
   async hash(password: string): Promise<string> {
-    return hash(password, ARGON2_OPTIONS);
+    return this.metrics.passwordHashDuration.time({ operation: 'hash' }, () =>
+      hash(password, ARGON2_OPTIONS),
+    );
   }
 
   @Traced()
   async verify(passwordHash: string, password: string): Promise<boolean> {
+    const done = this.metrics.passwordHashDuration.startTimer({ operation: 'verify' });
     try {
       return await verify(passwordHash, password);
     } catch {
       return false;
+    } finally {
+      done();
     }
   }
 
