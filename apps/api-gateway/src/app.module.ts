@@ -25,6 +25,13 @@ export class AppModule implements NestModule {
           logFormat: config.logFormat,
           chaosEnabled: config.chaosEnabled,
           sentry: config.sentry,
+          health: {
+            redisUrl: config.redisUrl,
+            upstreams: [
+              { name: 'auth-service', url: config.authServiceUrl },
+              { name: 'users-service', url: config.usersServiceUrl },
+            ],
+          },
         }),
         // Tokens are checked at the edge against auth-service's JWKS, before any upstream call.
         SecurityModule.forRoot({

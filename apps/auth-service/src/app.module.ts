@@ -22,6 +22,7 @@ export class AppModule {
           logFormat: config.logFormat,
           chaosEnabled: config.chaosEnabled,
           sentry: config.sentry,
+          health: { redisUrl: config.redisUrl },
         }),
         SecurityModule.forRoot({
           corsOrigins: config.corsOrigins,
