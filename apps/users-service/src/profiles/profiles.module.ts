@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { InternalTokenGuard } from './internal-token.guard';
 import { InternalUsersController } from './internal-users.controller';
+import { MeteredProfileCache } from './metered-profile-cache.service';
 import { ProfileCache } from './profile-cache.service';
 import { Profile } from './profile.entity';
 import { ProfilesService } from './profiles.service';
@@ -10,6 +11,10 @@ import { UsersController } from './users.controller';
 @Module({
   imports: [TypeOrmModule.forFeature([Profile])],
   controllers: [UsersController, InternalUsersController],
-  providers: [ProfilesService, ProfileCache, InternalTokenGuard],
+  providers: [
+    ProfilesService,
+    { provide: ProfileCache, useClass: MeteredProfileCache },
+    InternalTokenGuard,
+  ],
 })
 export class ProfilesModule {}
