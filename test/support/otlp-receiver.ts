@@ -42,6 +42,8 @@ export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
 export interface ReceivedRequest {
   contentType: string;
   spanCount: number;
+  /** `service.name` of the resources in the request. */
+  services: string[];
 }
 
 export interface OtlpReceiver {
@@ -91,7 +93,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       res.end();
       return;
     }
-    requests.push({ contentType, spanCount: received.length });
+    requests.push({
+      contentType,
+      spanCount: received.length,
+      services: [...new Set(received.map((span) => span.service))],
+    });
     spans.push(...received);
     for (const wake of waiters) {
       wake();

@@ -1,0 +1,401 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import request from 'supertest';
+import {
+  type OtlpReceiver,
+  type ReceivedSpan,
+  SpanKind,
+  startOtlpReceiver,
+} from './support/otlp-receiver';
+import { type AppName, type Platform, startPlatform } from './support/platform';
+
+// Distributed tracing and correlated logs (CONTRACT §5) with the three built apps as real
+// processes exporting to a real OTLP/HTTP receiver. Needs `npm run build` first.
+
+jest.setTimeout(60_000);
+
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+const APPS: AppName[] = ['api-gateway', 'auth-service', 'users-service'];
+
+function uniqueEmail(prefix: string): string {
+  return `${prefix}-${randomUUID()}@example.com`;
+}
+
+function spansOf(spans: ReceivedSpan[], traceId: string): ReceivedSpan[] {
+  return spans.filter((span) => span.traceId === traceId);
+}
+
+function serverSpan(spans: ReceivedSpan[], service: AppName): ReceivedSpan {
+  const found = spans.filter((span) => span.service === service && span.kind === SpanKind.SERVER);
+  expect(found.map((span) => `${span.service}: ${span.name}`)).toHaveLength(1);
+  return found[0];
+}
+
+/** Whether `span` descends from `ancestor` through its parent links. */
+function descendsFrom(span: ReceivedSpan, ancestor: ReceivedSpan, all: ReceivedSpan[]): boolean {
+  const byId = new Map(all.map((candidate) => [candidate.spanId, candidate]));
+  let current: ReceivedSpan | undefined = span;
+  for (let hops = 0; current && hops < 50; hops++) {
+    if (current.parentSpanId === ancestor.spanId) {
+      return true;
+    }
+    current = byId.get(current.parentSpanId);
+  }
+  return false;
+}
+
+/** Waits (bounded) until each app has logged a line for `requestId`; pipes deliver late. */
+async function linesFor(
+  platform: Platform,
+  requestId: string,
+  apps: AppName[] = APPS,
+): Promise<Record<AppName, Record<string, unknown>[]>> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const lines = Object.fromEntries(
+      APPS.map((app) => [
+        app,
+        platform.apps[app].jsonLogs().filter((line) => line.requestId === requestId),
+      ]),
+    ) as Record<AppName, Record<string, unknown>[]>;
+    const complete = apps.every((app) => lines[app].some((line) => 'responseTime' in line));
+    if (complete || Date.now() > deadline) {
+      return lines;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('distributed tracing across the three apps (e2e)', () => {
+  let receiver: OtlpReceiver;
+  let platform: Platform;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    platform = await startPlatform({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' },
+      // Both encodings at once: the gateway and auth-service speak the default protobuf.
+      appEnv: { 'users-service': { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await receiver?.close();
+  });
+
+  describe('POST /api/v1/auth/register with an incoming sampled traceparent', () => {
+    const traceId = hex(16);
+    const clientSpanId = hex(8);
+    const requestId = `trace-e2e-${hex(6)}`;
+    let trace: ReceivedSpan[];
+
+    beforeAll(async () => {
+      await request(platform.gatewayUrl)
+        .post('/api/v1/auth/register')
+        .set('traceparent', `00-${traceId}-${clientSpanId}-01`)
+        .set('x-request-id', requestId)
+        .send({
+          email: uniqueEmail('trace'),
+          password: 'correct horse battery',
+          displayName: 'Trace',
+        })
+        .expect(201);
+      const isComplete = (spans: ReceivedSpan[]): boolean => {
+        const ours = spansOf(spans, traceId);
+        return APPS.every((app) =>
+          ours.some((s) => s.service === app && s.kind === SpanKind.SERVER),
+        );
+      };
+      await receiver.waitFor(isComplete);
+      // Spans of one request may come in more than one batch: let stragglers arrive.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      trace = spansOf(receiver.spans(), traceId);
+    });
+
+    it('continues the incoming trace: the gateway server span is the caller span child', () => {
+      expect(serverSpan(trace, 'api-gateway').parentSpanId).toBe(clientSpanId);
+    });
+
+    it('holds one server span per app, named after the route', () => {
+      expect(serverSpan(trace, 'api-gateway').name).toBe('POST /api/v1/auth/register');
+      expect(serverSpan(trace, 'auth-service').name).toBe('POST /auth/register');
+      expect(serverSpan(trace, 'users-service').name).toBe('POST /internal/users');
+    });
+
+    it('links gateway client → auth server and auth client → users server', () => {
+      const authServer = serverSpan(trace, 'auth-service');
+      const usersServer = serverSpan(trace, 'users-service');
+      const gatewayClient = trace.find((span) => span.spanId === authServer.parentSpanId);
+      const authClient = trace.find((span) => span.spanId === usersServer.parentSpanId);
+
+      expect(gatewayClient).toMatchObject({ service: 'api-gateway', kind: SpanKind.CLIENT });
+      expect(authClient).toMatchObject({ service: 'auth-service', kind: SpanKind.CLIENT });
+      expect(descendsFrom(gatewayClient!, serverSpan(trace, 'api-gateway'), trace)).toBe(true);
+      expect(descendsFrom(authClient!, authServer, trace)).toBe(true);
+    });
+
+    it('has database spans under the server span of each service that owns tables', () => {
+      for (const app of ['auth-service', 'users-service'] as const) {
+        const queries = trace.filter(
+          (span) => span.service === app && span.attributes['db.system.name'] === 'sqlite',
+        );
+        expect(queries.length).toBeGreaterThan(0);
+        for (const query of queries) {
+          expect(query.kind).toBe(SpanKind.CLIENT);
+          expect(descendsFrom(query, serverSpan(trace, app), trace)).toBe(true);
+          expect(query.attributes['db.query.text']).toEqual(expect.any(String));
+        }
+      }
+      expect(trace.map((span) => span.name)).toContainEqual(
+        expect.stringMatching(/^INSERT credentials$/),
+      );
+      expect(trace.map((span) => span.name)).toContainEqual(
+        expect.stringMatching(/^INSERT profiles$/),
+      );
+    });
+
+    it('has the @Traced() spans where they are declared', () => {
+      const hash = trace.find((span) => span.name === 'PasswordHasher.hash');
+      const forward = trace.find((span) => span.name === 'ProxyService.forward');
+
+      expect(hash).toMatchObject({ service: 'auth-service', kind: SpanKind.INTERNAL });
+      expect(descendsFrom(hash!, serverSpan(trace, 'auth-service'), trace)).toBe(true);
+      expect(forward).toMatchObject({ service: 'api-gateway', kind: SpanKind.INTERNAL });
+    });
+
+    it('has no express middleware spans and no spans for operational routes', () => {
+      const all = receiver.spans();
+      expect(all.filter((span) => span.scope.includes('express'))).toEqual([]);
+      expect(
+        all.filter((span) => JSON.stringify(span.attributes).match(/\/health\/|\/metrics/)),
+      ).toEqual([]);
+    });
+
+    it('describes each service in its resource', () => {
+      for (const app of APPS) {
+        expect(serverSpan(trace, app).resource).toMatchObject({
+          'service.name': app,
+          'service.version': expect.stringMatching(/^\d+\.\d+\.\d+/),
+          'deployment.environment.name': 'test',
+          'service.instance.id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+        });
+      }
+    });
+
+    it('received both OTLP encodings: protobuf from two apps, JSON from users-service', () => {
+      const services = (contentType: string): string[] => [
+        ...new Set(
+          receiver
+            .requests()
+            .filter((r) => r.contentType === contentType)
+            .flatMap((r) => r.services),
+        ),
+      ];
+      expect(services('application/x-protobuf').sort()).toEqual(['api-gateway', 'auth-service']);
+      expect(services('application/json')).toEqual(['users-service']);
+    });
+
+    it('puts the trace id and request id on every log line of the request, in each app', async () => {
+      const lines = await linesFor(platform, requestId);
+      for (const app of APPS) {
+        expect(lines[app].length).toBeGreaterThan(0);
+        for (const line of lines[app]) {
+          expect(line).toMatchObject({
+            service: app,
+            requestId,
+            trace_id: traceId,
+            span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+            level: expect.any(String),
+            time: expect.any(String),
+          });
+        }
+        const access = lines[app].filter((line) => 'responseTime' in line);
+        expect(access).toHaveLength(1);
+        expect(access[0]).toMatchObject({
+          req: { method: 'POST', url: expect.stringMatching(/register|internal\/users/) },
+          res: { statusCode: 201 },
+          responseTime: expect.any(Number),
+        });
+      }
+      // And the other way round: nothing in the trace was logged under another request id.
+      for (const app of APPS) {
+        const traced = platform.apps[app].jsonLogs().filter((line) => line.trace_id === traceId);
+        expect(traced.every((line) => line.requestId === requestId)).toBe(true);
+      }
+    });
+  });
+
+  it('logs lines from deep inside a service, after awaits, with the request ids', async () => {
+    const gateway = request(platform.gatewayUrl);
+    const email = uniqueEmail('deep');
+    const password = 'correct horse battery';
+    await gateway.post('/api/v1/auth/register').send({ email, password, displayName: 'Deep' });
+    const login = await gateway.post('/api/v1/auth/login').send({ email, password }).expect(200);
+    const { refreshToken } = login.body as { refreshToken: string };
+    await gateway.post('/api/v1/auth/refresh').send({ refreshToken }).expect(200);
+    const traceId = hex(16);
+    const requestId = `deep-${hex(6)}`;
+
+    // Replaying the rotated token makes AuthService warn after several database round trips.
+    await gateway
+      .post('/api/v1/auth/refresh')
+      .set('traceparent', `00-${traceId}-${hex(8)}-01`)
+      .set('x-request-id', requestId)
+      .send({ refreshToken })
+      .expect(401);
+
+    const lines = await linesFor(platform, requestId, ['api-gateway', 'auth-service']);
+    const warning = lines['auth-service'].find((line) => line.context === 'AuthService');
+    expect(warning).toMatchObject({
+      level: 'warn',
+      requestId,
+      trace_id: traceId,
+      span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+  });
+
+  it('starts a new trace for a request without traceparent; its id is the error body traceId', async () => {
+    const response = await request(platform.gatewayUrl)
+      .post('/api/v1/auth/login')
+      .send({ email: uniqueEmail('nobody'), password: 'wrong password here' })
+      .expect(401);
+    const body = response.body as { traceId: string; requestId: string };
+    expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.traceId).not.toBe('0'.repeat(32));
+
+    const spans = await receiver.waitFor((all) =>
+      ['api-gateway', 'auth-service'].every((app) =>
+        all.some(
+          (s) => s.traceId === body.traceId && s.service === app && s.kind === SpanKind.SERVER,
+        ),
+      ),
+    );
+    const trace = spansOf(spans, body.traceId);
+    expect(serverSpan(trace, 'api-gateway').parentSpanId).toBe('');
+    expect(trace.find((span) => span.name === 'PasswordHasher.verify')).toBeDefined();
+
+    const lines = await linesFor(platform, body.requestId, ['api-gateway', 'auth-service']);
+    expect(lines['auth-service'].length).toBeGreaterThan(0);
+    expect(lines['api-gateway'].length).toBeGreaterThan(0);
+    expect(lines['auth-service'].every((line) => line.trace_id === body.traceId)).toBe(true);
+    expect(lines['api-gateway'].every((line) => line.trace_id === body.traceId)).toBe(true);
+  });
+});
+
+describe('no secret in any log line or span during the CONTRACT §3 story; spans flushed on SIGTERM (e2e)', () => {
+  const internalToken = `e2e-internal-${hex(16)}`;
+  const password = `pw-${hex(12)}`;
+  const secrets: string[] = [internalToken, password];
+  let receiver: OtlpReceiver;
+  let platform: Platform;
+  const exitCodes: Partial<Record<AppName, number | null>> = {};
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    platform = await startPlatform({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // No timed export: every span must leave through the shutdown flush.
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        INTERNAL_TOKEN: internalToken,
+        LOG_LEVEL: 'debug',
+      },
+    });
+    const gateway = request(platform.gatewayUrl);
+    const email = uniqueEmail('story');
+    await gateway
+      .post('/api/v1/auth/register')
+      .send({ email, password, displayName: 'Story' })
+      .expect(201);
+    const login = await gateway.post('/api/v1/auth/login').send({ email, password }).expect(200);
+    const first = login.body as { accessToken: string; refreshToken: string };
+    secrets.push(first.accessToken, first.refreshToken);
+    await gateway
+      .get('/api/v1/auth/me')
+      .set('authorization', `Bearer ${first.accessToken}`)
+      .expect(200);
+    await gateway
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${first.accessToken}`)
+      .expect(200);
+    const refreshed = await gateway
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: first.refreshToken })
+      .expect(200);
+    const second = refreshed.body as { accessToken: string; refreshToken: string };
+    secrets.push(second.accessToken, second.refreshToken);
+    await gateway
+      .post('/api/v1/auth/logout')
+      .set('authorization', `Bearer ${second.accessToken}`)
+      .send({ refreshToken: second.refreshToken })
+      .expect(204);
+    // A replayed (rotated) token and a bad password: error paths log more than happy ones.
+    await gateway
+      .post('/api/v1/auth/refresh')
+      .send({ refreshToken: first.refreshToken })
+      .expect(401);
+    await gateway
+      .post('/api/v1/auth/login')
+      .send({ email, password: `${password}-wrong` })
+      .expect(401);
+    // Token signatures alone are secrets too.
+    secrets.push(...[first.accessToken, second.accessToken].map((token) => token.split('.')[2]));
+
+    expect(receiver.spans()).toEqual([]);
+    for (const app of APPS) {
+      exitCodes[app] = await platform.apps[app].stop('SIGTERM');
+    }
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await receiver?.close();
+  });
+
+  it('exits 0 on SIGTERM after flushing every app’s spans', () => {
+    expect(exitCodes).toEqual({ 'api-gateway': 0, 'auth-service': 0, 'users-service': 0 });
+    const services = new Set(receiver.spans().map((span) => span.service));
+    expect([...services].sort()).toEqual([...APPS].sort());
+  });
+
+  it('writes no secret to any log line', () => {
+    for (const app of APPS) {
+      const logs = platform.apps[app].logs();
+      expect(logs.length).toBeGreaterThan(10);
+      for (const secret of secrets) {
+        const leaks = logs.filter((line) => line.includes(secret));
+        expect({ app, secret: secret.slice(0, 6), leaks }).toEqual({
+          app,
+          secret: secret.slice(0, 6),
+          leaks: [],
+        });
+      }
+    }
+  });
+
+  it('records no secret in any span attribute, event or resource', () => {
+    const spans = receiver.spans();
+    expect(spans.length).toBeGreaterThan(20);
+    for (const span of spans) {
+      const text = JSON.stringify([
+        span.name,
+        span.attributes,
+        span.events,
+        span.resource,
+        span.status,
+      ]);
+      for (const secret of secrets) {
+        expect({ span: span.name, leaked: text.includes(secret) }).toEqual({
+          span: span.name,
+          leaked: false,
+        });
+      }
+      expect(
+        Object.keys(span.attributes).filter((key) =>
+          /authorization|cookie|token|password/i.test(key),
+        ),
+      ).toEqual([]);
+    }
+  });
+});
