@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { registerAndLogin, type TestUser } from './support/http';
+import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
+import { type Platform, startPlatform } from './support/platform';
+import { type SentryEvent, SentryReceiver } from './support/sentry-receiver';
+
+/**
+ * Error reporting across the three apps as built processes (CONTRACT §5 Errors): a real
+ * HTTP endpoint stands in for Sentry, a real OTLP receiver for Jaeger.
+ */
+jest.setTimeout(60_000);
+
+describe('Sentry error reporting (e2e)', () => {
+  let sentry: SentryReceiver;
+  let otlp: OtlpReceiver;
+  let platform: Platform;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    sentry = await SentryReceiver.start('7');
+    otlp = await startOtlpReceiver();
+    platform = await startPlatform({
+      env: {
+        SENTRY_DSN: sentry.dsn,
+        SENTRY_ENVIRONMENT: 'e2e',
+        SENTRY_RELEASE: 'keel@9.9.9-e2e',
+        CHAOS_ENABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+      // Login and register limited at the edge (4 per minute), to produce a 429 below.
+      appEnv: { 'api-gateway': { RATE_LIMIT_AUTH: '4/60s' } },
+    });
+    user = await registerAndLogin(platform.gatewayUrl);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await sentry?.stop();
+    await otlp?.close();
+  });
+
+  const fromService = (service: string) => (event: SentryEvent) => event.tags?.service === service;
+
+  it('reports a chaos error in users-service once, with every tag and the trace of the request', async () => {
+    const res = await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .set('x-chaos', 'users-service=error')
+      .expect(500);
+    const { requestId, traceId } = res.body as { requestId: string; traceId: string };
+    expect(res.body).toMatchObject({ statusCode: 500, message: 'Internal server error' });
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(res.headers['x-request-id']).toBe(requestId);
+
+    const events = await sentry.waitFor((all) => all.some(fromService('users-service')));
+    // Time for a duplicate (a second capture, or the gateway re-reporting the relayed 500).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const mine = sentry.events().filter((event) => event.tags?.request_id === requestId);
+    expect(mine).toHaveLength(1);
+    const [event] = events.filter(fromService('users-service'));
+    expect(event).toBe(mine[0]);
+
+    expect(event.tags).toMatchObject({
+      service: 'users-service',
+      request_id: requestId,
+      trace_id: traceId,
+      environment: 'e2e',
+      release: 'keel@9.9.9-e2e',
+      route: '/users/me',
+      method: 'GET',
+    });
+    expect(event.environment).toBe('e2e');
+    expect(event.release).toBe('keel@9.9.9-e2e');
+    expect(event.user).toEqual({ id: user.id });
+    expect(event.contexts?.trace?.trace_id).toBe(traceId);
+    expect(event.contexts?.trace?.span_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(event.exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
+
+    // The log line of the error carries the same ids.
+    const logged = platform.apps['users-service']
+      .jsonLogs()
+      .filter((line) => line.level === 'error' && line.requestId === requestId);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.every((line) => line.trace_id === traceId)).toBe(true);
+    expect(logged.some((line) => line.msg === 'unhandled error')).toBe(true);
+
+    // The event's trace is the request's one trace, which the gateway started.
+    const spans = await otlp.waitFor((all) =>
+      all.some(
+        (s) => s.traceId === traceId && s.service === 'users-service' && s.kind === SpanKind.SERVER,
+      ),
+    );
+    const gatewayServer = spans.find(
+      (s) => s.traceId === traceId && s.service === 'api-gateway' && s.kind === SpanKind.SERVER,
+    );
+    expect(gatewayServer?.parentSpanId).toBe('');
+  });
+
+  it('leaves no password and no bearer token in any envelope', async () => {
+    const password = `pw-${randomUUID()}`;
+    const res = await request(platform.gatewayUrl)
+      .post('/api/v1/auth/register')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .set('cookie', `session=${randomUUID()}`)
+      .set('x-chaos', 'auth-service=error')
+      .send({
+        email: `leak-${randomUUID().slice(0, 8)}@example.com`,
+        password,
+        displayName: 'Leak',
+      })
+      .expect(500);
+    await sentry.waitFor((all) => all.some((e) => e.tags?.request_id === res.body.requestId));
+    const raw = sentry.allRaw();
+    expect(raw).toContain(res.body.requestId);
+    expect(raw).not.toContain(password);
+    expect(raw).not.toContain(user.accessToken);
+    // A JWT's signature alone is enough to replay it.
+    expect(raw).not.toContain(user.accessToken.split('.')[2]);
+    expect(raw).not.toContain(user.refreshToken);
+    expect(raw).not.toContain('session=');
+    expect(raw).not.toContain('keel-dev-internal-token');
+  });
+
+  it('reports nothing for a 400, a 404 or a 429', async () => {
+    const before = sentry.events().length;
+    const auth = `Bearer ${user.accessToken}`;
+    await request(platform.gatewayUrl)
+      .patch('/api/v1/users/me')
+      .set('authorization', auth)
+      .send({ displayName: 42 })
+      .expect(400);
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users/not-a-uuid')
+      .set('authorization', auth)
+      .expect(400);
+    await request(platform.gatewayUrl)
+      .get(`/api/v1/users/${randomUUID()}`)
+      .set('authorization', auth)
+      .expect(404);
+    await request(platform.gatewayUrl).get('/api/v1/no-such-route').expect(404);
+    let limited = false;
+    for (let i = 0; i < 10 && !limited; i += 1) {
+      const res = await request(platform.gatewayUrl)
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'wrong password here' });
+      expect([401, 429]).toContain(res.status);
+      limited = res.status === 429;
+    }
+    expect(limited).toBe(true);
+
+    // A known report afterwards, from the gateway and users-service, as a barrier: anything
+    // the 4xx above had queued would have been sent before it.
+    const barrier = await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', auth)
+      .set('x-chaos', 'api-gateway=error')
+      .expect(500);
+    await sentry.waitFor((all) => all.some((e) => e.tags?.request_id === barrier.body.requestId));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = sentry.events().slice(before);
+    expect(after.map((event) => event.tags?.request_id)).toEqual([barrier.body.requestId]);
+    expect(after[0].tags).toMatchObject({ service: 'api-gateway', route: '/api/v1/users/me' });
+  });
+
+  it('keeps exactly one trace per request with Sentry on', async () => {
+    // Spans of earlier requests have left the apps' batch processors by now.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const seen = otlp.spans().length;
+    const requestId = `one-trace-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .set('x-request-id', requestId)
+      .set('x-chaos', 'users-service=error')
+      .expect(500);
+    const events = await sentry.waitFor((all) => all.some((e) => e.tags?.request_id === requestId));
+    const traceId = events.find((e) => e.tags?.request_id === requestId)?.tags?.trace_id;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    await otlp.waitFor((all) =>
+      ['api-gateway', 'users-service'].every((service) =>
+        all.some(
+          (s) => s.traceId === traceId && s.service === service && s.kind === SpanKind.SERVER,
+        ),
+      ),
+    );
+    // Let a stray second trace (Sentry's transport, a duplicate instrumentation) arrive too.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const fresh = otlp.spans().slice(seen);
+    expect(new Set(fresh.map((s) => s.traceId))).toEqual(new Set([traceId]));
+    expect(fresh.filter((s) => s.parentSpanId === '').map((s) => s.service)).toEqual([
+      'api-gateway',
+    ]);
+    // One server span per hop (auth-service may add its JWKS answers to the same trace).
+    const servers = fresh.filter((s) => s.kind === SpanKind.SERVER).map((s) => s.service);
+    expect(servers.filter((service) => service !== 'auth-service').sort()).toEqual([
+      'api-gateway',
+      'users-service',
+    ]);
+    // No span of Sentry's own making (its transport, its integrations) anywhere.
+    const sentryMade = otlp
+      .spans()
+      .filter((s) => /sentry/i.test(s.scope) || /\/envelope\//.test(JSON.stringify(s.attributes)));
+    expect(sentryMade).toEqual([]);
+  });
+
+  it('sends an unhandled rejection before the process dies', async () => {
+    const users = platform.apps['users-service'];
+    const res = await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .set('x-chaos', 'users-service=reject')
+      .expect(200);
+    expect(res.body).toMatchObject({ id: user.id });
+    expect(await users.exited).toBe(1);
+    const events = sentry
+      .events()
+      .filter(
+        (event) =>
+          event.tags?.service === 'users-service' &&
+          event.exception?.values?.[0]?.mechanism?.type === 'auto.node.onunhandledrejection',
+      );
+    expect(events).toHaveLength(1);
+    expect(events[0].level).toBe('fatal');
+    expect(events[0].exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
+  });
+});
