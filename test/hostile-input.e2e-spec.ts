@@ -46,7 +46,8 @@ function send(
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     let replied = false;
-    const req = httpRequest(url, { method, headers }, (res) => {
+    // A connection per request: one case's failure never leaks into the next.
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
       replied = true;
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
