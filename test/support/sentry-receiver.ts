@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
@@ -49,9 +49,11 @@ export class SentryReceiver {
   ) {}
 
   static async start(project = '42'): Promise<SentryReceiver> {
-    let receiver: SentryReceiver | undefined;
-    const server = createServer((req, res) => {
-      void receiver!.handle(req).then(
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const receiver = new SentryReceiver(server, (server.address() as AddressInfo).port, project);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void receiver.handle(req).then(
         (status) => {
           res.statusCode = status;
           res.setHeader('content-type', 'application/json');
@@ -63,8 +65,6 @@ export class SentryReceiver {
         },
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new SentryReceiver(server, (server.address() as AddressInfo).port, project);
     return receiver;
   }
 

@@ -1,0 +1,127 @@
+import { performance } from 'node:perf_hooks';
+import request from 'supertest';
+import { errorBody, registerAndLogin, type TestUser } from './support/http';
+import { type Platform, startPlatform } from './support/platform';
+
+jest.setTimeout(60_000);
+
+/** CONTRACT §7: `x-chaos` across the three apps as built processes. */
+describe('x-chaos (e2e)', () => {
+  describe('with CHAOS_ENABLED=true', () => {
+    let platform: Platform;
+    let user: TestUser;
+
+    beforeAll(async () => {
+      platform = await startPlatform({ env: { CHAOS_ENABLED: 'true' } });
+      user = await registerAndLogin(platform.gatewayUrl);
+    });
+
+    afterAll(async () => {
+      await platform?.stop();
+    });
+
+    const me = (chaos?: string) => {
+      const req = request(platform.gatewayUrl)
+        .get('/api/v1/users/me')
+        .set('authorization', `Bearer ${user.accessToken}`);
+      return chaos === undefined ? req : req.set('x-chaos', chaos);
+    };
+
+    /** Whether `app` logged a request with this id (its access log line). */
+    const served = (app: 'users-service' | 'api-gateway', requestId: string): boolean =>
+      platform.apps[app].jsonLogs().some((line) => line.requestId === requestId);
+
+    it('makes the named service answer 500 from inside its handler, relayed by the gateway', async () => {
+      const res = await me('users-service=error').expect(500);
+      expect(res.body).toMatchObject({
+        ...errorBody(500),
+        error: 'Internal Server Error',
+        message: 'Internal server error',
+      });
+      expect(JSON.stringify(res.body)).not.toContain('Chaos');
+      expect(res.headers['x-request-id']).toBe(res.body.requestId);
+      expect(served('users-service', res.body.requestId)).toBe(true);
+      const applied = platform.apps['users-service']
+        .jsonLogs()
+        .find((line) => line.msg === 'x-chaos applied' && line.requestId === res.body.requestId);
+      expect(applied).toMatchObject({ level: 'warn', chaos: { fault: 'error', latencyMs: 0 } });
+    });
+
+    it('fails the gateway itself without calling the upstream', async () => {
+      const res = await me('api-gateway=error').expect(500);
+      expect(res.body).toMatchObject(errorBody(500));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(served('users-service', res.body.requestId)).toBe(false);
+    });
+
+    it('fails auth-service on a public route', async () => {
+      await request(platform.gatewayUrl)
+        .post('/api/v1/auth/login')
+        .set('x-chaos', 'auth-service=error')
+        .send({ email: user.email, password: user.password })
+        .expect(500);
+    });
+
+    it('delays the named service by the requested time', async () => {
+      const started = performance.now();
+      const res = await me('users-service=latency:400').expect(200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+      expect(res.body).toMatchObject({ id: user.id });
+    });
+
+    it('applies to several apps in one header', async () => {
+      const started = performance.now();
+      await me('api-gateway=latency:300, users-service=error').expect(500);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    });
+
+    it('ignores entries for other apps and malformed headers, never failing on them', async () => {
+      await me('auth-service=error').expect(200);
+      await me('users-service=explode,users-service=latency:-1,=,,').expect(200);
+      await me('x'.repeat(4000)).expect(200);
+    });
+
+    it('leaves operational routes alone', async () => {
+      await request(platform.apps['users-service'].url)
+        .get('/health/live')
+        .set('x-chaos', 'users-service=error')
+        .expect(200);
+    });
+  });
+
+  describe('with chaos off (the default)', () => {
+    let platform: Platform;
+    let user: TestUser;
+
+    beforeAll(async () => {
+      platform = await startPlatform({ apps: ['users-service', 'auth-service', 'api-gateway'] });
+      user = await registerAndLogin(platform.gatewayUrl);
+    });
+
+    afterAll(async () => {
+      await platform?.stop();
+    });
+
+    it('ignores the header', async () => {
+      await request(platform.gatewayUrl)
+        .get('/api/v1/users/me')
+        .set('authorization', `Bearer ${user.accessToken}`)
+        .set('x-chaos', 'users-service=error,api-gateway=error,users-service=latency:5000')
+        .expect(200);
+      for (const app of ['api-gateway', 'users-service'] as const) {
+        expect(platform.apps[app].jsonLogs().filter((l) => l.msg === 'x-chaos applied')).toEqual(
+          [],
+        );
+      }
+    });
+  });
+
+  it('is refused at start in production', async () => {
+    await expect(
+      startPlatform({
+        apps: ['users-service'],
+        env: { NODE_ENV: 'production', CHAOS_ENABLED: 'true' },
+      }),
+    ).rejects.toThrow(/CHAOS_ENABLED is refused when NODE_ENV=production/);
+  });
+});
