@@ -66,7 +66,7 @@ describe(RateLimitGuard.name, () => {
   let app: INestApplication;
   let registry: Registry;
 
-  beforeEach(async () => {
+  async function createApp(trustProxy: boolean): Promise<INestApplication> {
     registry = new Registry();
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -101,9 +101,14 @@ describe(RateLimitGuard.name, () => {
         SampleModule,
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ bodyParser: false });
-    configureApp(app, { trustProxy: true } as BaseConfig);
-    await app.init();
+    const created = moduleRef.createNestApplication({ bodyParser: false });
+    configureApp(created, { trustProxy } as BaseConfig);
+    await created.init();
+    return created;
+  }
+
+  beforeEach(async () => {
+    app = await createApp(true);
   });
 
   afterEach(async () => {
@@ -144,6 +149,19 @@ describe(RateLimitGuard.name, () => {
       expect(free.headers['x-ratelimit-limit']).toBeUndefined();
       await request(server).get('/health/live').set(from('192.0.2.4')).expect(200);
     }
+  });
+
+  it('ignores X-Forwarded-For unless the proxy is trusted (TRUST_PROXY)', async () => {
+    await app.close();
+    app = await createApp(false);
+    const server = app.getHttpServer();
+    for (let i = 0; i < 3; i += 1) {
+      await request(server)
+        .get('/a')
+        .set(from(`192.0.2.${i + 50}`))
+        .expect(200);
+    }
+    await request(server).get('/a').set(from('192.0.2.99')).expect(429);
   });
 
   it('counts only failed logins, per e-mail, whatever the IP', async () => {
