@@ -205,12 +205,39 @@ describe('Sentry error reporting (e2e)', () => {
     expect(sentryMade).toEqual([]);
   });
 
-  it('sends an unhandled rejection before the process dies', async () => {
+  it('sends an event raised while draining on SIGTERM before the process exits', async () => {
+    const users = platform.apps['users-service'];
+    const requestId = `drain-${randomUUID()}`;
+    const answer = request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .set('x-request-id', requestId)
+      .set('x-chaos', 'users-service=latency:1500,users-service=error')
+      .then((res) => res);
+    // Wait until the request is inside users-service's handler, then ask it to stop.
+    for (let i = 0; i < 100; i += 1) {
+      if (users.jsonLogs().some((l) => l.msg === 'x-chaos applied' && l.requestId === requestId)) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const exited = users.stop('SIGTERM');
+    expect((await answer).status).toBe(500);
+    expect(await exited).toBe(0);
+    // Already there when the process is gone: the flush ran before exit.
+    expect(sentry.events().filter((e) => e.tags?.request_id === requestId)).toHaveLength(1);
+    await platform.restart('users-service');
+  });
+
+  it.each([
+    ['reject', 'auto.node.onunhandledrejection'],
+    ['crash', 'auto.node.onuncaughtexception'],
+  ])('sends a %s (unhandled) before the process dies', async (fault, mechanism) => {
     const users = platform.apps['users-service'];
     const res = await request(platform.gatewayUrl)
       .get('/api/v1/users/me')
       .set('authorization', `Bearer ${user.accessToken}`)
-      .set('x-chaos', 'users-service=reject')
+      .set('x-chaos', `users-service=${fault}`)
       .expect(200);
     expect(res.body).toMatchObject({ id: user.id });
     expect(await users.exited).toBe(1);
@@ -219,10 +246,11 @@ describe('Sentry error reporting (e2e)', () => {
       .filter(
         (event) =>
           event.tags?.service === 'users-service' &&
-          event.exception?.values?.[0]?.mechanism?.type === 'auto.node.onunhandledrejection',
+          event.exception?.values?.[0]?.mechanism?.type === mechanism,
       );
     expect(events).toHaveLength(1);
     expect(events[0].level).toBe('fatal');
     expect(events[0].exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
+    await platform.restart('users-service');
   });
 });
