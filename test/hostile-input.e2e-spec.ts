@@ -74,14 +74,14 @@ function send(
 }
 
 /** Writes a raw request on a socket, for requests no HTTP client would send. */
-function sendRaw(port: number, text: string): Promise<string> {
+function sendRaw(port: number, text: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(text));
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     socket.on('error', reject);
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error('no answer')));
   });
 }
 
@@ -591,6 +591,25 @@ describe('hostile input on every route of every app', () => {
       expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 431 });
     }
   });
+
+  it('a slow client (slowloris) is answered 408 and cut off after the headers timeout', async () => {
+    const started = Date.now();
+    const answers = await Promise.all(
+      (['api-gateway', 'auth-service', 'users-service'] as const).map((app) =>
+        // Headers never finish: Node must close the connection once headersTimeout passes.
+        sendRaw(
+          platform.apps[app].port,
+          'GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n',
+          20_000,
+        ),
+      ),
+    );
+    for (const raw of answers) {
+      expect(raw).toMatch(/^HTTP\/1\.1 408 /);
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408 });
+    }
+    process.stdout.write(`slow clients cut off after ${Date.now() - started} ms\n`);
+  }, 30_000);
 
   it('ran at least 40 distinct cases and never answered 5xx', () => {
     const names = new Set(seen.map((s) => s.label.split(' — ')[1]));
