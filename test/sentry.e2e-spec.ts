@@ -205,6 +205,27 @@ describe('Sentry error reporting (e2e)', () => {
     expect(sentryMade).toEqual([]);
   });
 
+  it("reports the gateway's own 502 once, from the gateway", async () => {
+    await platform.apps['users-service'].stop();
+    const res = await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .expect(502);
+    const events = await sentry.waitFor((all) =>
+      all.some((e) => e.tags?.request_id === res.body.requestId),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const mine = sentry.events().filter((e) => e.tags?.request_id === res.body.requestId);
+    expect(mine).toHaveLength(1);
+    expect(events.find((e) => e.tags?.request_id === res.body.requestId)?.tags).toMatchObject({
+      service: 'api-gateway',
+      status_code: '502',
+      route: '/api/v1/users/me',
+      trace_id: res.body.traceId,
+    });
+    await platform.restart('users-service');
+  });
+
   it('sends an event raised while draining on SIGTERM before the process exits', async () => {
     const users = platform.apps['users-service'];
     const requestId = `drain-${randomUUID()}`;
