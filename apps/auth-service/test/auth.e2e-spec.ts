@@ -17,7 +17,12 @@ import { loadAuthConfig } from '../src/config/auth-config';
 
 /** A stand-in for users-service's internal API, over real HTTP, whose answer a test sets. */
 class UsersStub {
-  readonly calls: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[] = [];
+  readonly calls: {
+    method?: string;
+    url?: string;
+    headers: IncomingMessage['headers'];
+    body: Record<string, unknown>;
+  }[] = [];
   mode: 'ok' | 'fail' = 'ok';
   private server!: Server;
 
@@ -27,7 +32,7 @@ class UsersStub {
       req.on('data', (chunk: Buffer) => (data += chunk.toString()));
       req.on('end', () => {
         const body = JSON.parse(data || '{}') as Record<string, unknown>;
-        this.calls.push({ headers: req.headers, body });
+        this.calls.push({ method: req.method, url: req.url, headers: req.headers, body });
         res.setHeader('content-type', 'application/json');
         if (this.mode === 'fail') {
           res.statusCode = 503;
@@ -257,6 +262,12 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
         .expect(503);
       expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
       expect((await credentialCount('late@example.com'))[0].n).toBe(0);
+      // A profile that users-service may have made anyway is removed (compensation).
+      const create = users.calls.findLast((c) => c.method === 'POST')!;
+      expect(users.calls.at(-1)).toMatchObject({
+        method: 'DELETE',
+        url: `/internal/users/${String(create.body.id)}`,
+      });
       users.mode = 'ok';
       await http()
         .post('/auth/register')

@@ -262,6 +262,26 @@ describe.each(drivers)('users-service on %s', (driver, pick) => {
       });
     });
 
+    describe('DELETE /internal/users/:id', () => {
+      it('removes a profile (compensation for a failed registration), idempotently', async () => {
+        const user = await newUser();
+        await http().delete(`/internal/users/${user.id}`).expect(401);
+        await http()
+          .delete(`/internal/users/${user.id}`)
+          .set('x-internal-token', INTERNAL_TOKEN)
+          .expect(204);
+        expect(await profiles().countBy({ id: user.id })).toBe(0);
+        await http()
+          .delete(`/internal/users/${user.id}`)
+          .set('x-internal-token', INTERNAL_TOKEN)
+          .expect(204);
+        // The email is free again for a new registration.
+        await createProfile({ id: randomUUID(), email: user.email, displayName: 'Again' }).expect(
+          201,
+        );
+      });
+    });
+
     describe('GET and PATCH /users/me', () => {
       it('answers the caller own profile', async () => {
         const user = await newUser('Ada');

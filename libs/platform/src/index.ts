@@ -9,5 +9,7 @@ export * from './config/env-reader';
 export * from './context/request-context';
 export * from './database/database-types';
 export * from './database/database.module';
+export * from './database/unique-violation';
 export * from './errors/domain.exception';
 export * from './http/internal-http.client';
+export * from './text/text';

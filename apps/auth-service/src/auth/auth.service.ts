@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, UpstreamUnavailableError } from '@keel/platform';
+import {
+  APP_CONFIG,
+  isUniqueViolation,
+  normalizeEmail,
+  UpstreamUnavailableError,
+} from '@keel/platform';
 import { type Repository } from 'typeorm';
 import { type AuthConfig } from '../config/auth-config';
 import { Credential } from '../credentials/credential.entity';
@@ -12,10 +17,8 @@ import { AuthMetrics } from './auth.metrics';
 import { type LoginDto } from './dto/login.dto';
 import { type RegisterDto } from './dto/register.dto';
 import { type TokenPairDto } from './dto/token-pair.dto';
-import { normalizeEmail } from './email';
 import { PasswordHasher } from './password-hasher.service';
 import { TokenIssuer } from './token-issuer.service';
-import { isUniqueViolation } from './unique-violation';
 
 export interface RegisteredUser {
   id: string;
@@ -74,6 +77,9 @@ export class AuthService {
     }
     if (!created) {
       await this.credentials.delete({ id });
+      if (!(await this.users.removeProfile(id))) {
+        this.logger.warn({ userId: id }, 'could not remove a possibly orphaned profile');
+      }
       throw AuthErrors.profileServiceUnavailable();
     }
     const credential = await this.credentials.findOneByOrFail({ id });

@@ -28,6 +28,19 @@ export class UsersClient implements OnApplicationShutdown {
     return response.status === 200 || response.status === 201;
   }
 
+  /**
+   * Best-effort removal of a profile that a failed registration may have left (for instance
+   * when users-service created it but answered after our timeout). Never throws.
+   */
+  async removeProfile(id: string): Promise<boolean> {
+    try {
+      const response = await this.http.delete(`/internal/users/${encodeURIComponent(id)}`);
+      return response.status === 204 || response.status === 404;
+    } catch {
+      return false;
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.http.close();
   }

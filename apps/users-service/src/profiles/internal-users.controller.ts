@@ -1,4 +1,15 @@
-import { Body, Controller, HttpStatus, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { Public } from '@keel/security';
 import { type Response } from 'express';
 import { CreateProfileDto } from './dto/create-profile.dto';
@@ -25,5 +36,12 @@ export class InternalUsersController {
     const { profile, created } = await this.profiles.create(dto);
     res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     return profile;
+  }
+
+  /** Compensation for a registration that failed after the profile was made; always 204. */
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.profiles.remove(id);
   }
 }

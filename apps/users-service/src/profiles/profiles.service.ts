@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUniqueViolation, normalizeEmail } from '@keel/platform';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type Repository } from 'typeorm';
 import { type CreateProfileDto } from './dto/create-profile.dto';
@@ -14,8 +15,6 @@ import { decodePageCursor, encodePageCursor } from './page-cursor';
 import { ProfileCache } from './profile-cache.service';
 import { Profile } from './profile.entity';
 import { ProfileErrors } from './profiles.errors';
-import { normalizeEmail } from './text';
-import { isUniqueViolation } from './unique-violation';
 
 export interface CreateProfileResult {
   profile: ProfileDto;
@@ -65,6 +64,16 @@ export class ProfilesService {
       throw ProfileErrors.emailTaken();
     }
     return { profile: toProfileDto(profile), created: true };
+  }
+
+  /**
+   * Removes a profile: auth-service's compensation when a registration it could not finish
+   * may have created one. Idempotent: deleting a missing profile succeeds.
+   */
+  async remove(id: string): Promise<void> {
+    const key = id.toLowerCase();
+    await this.profiles.delete({ id: key });
+    this.cache.invalidate(key);
   }
 
   /** The caller's own profile; 404 when the token is valid but no profile was made yet. */

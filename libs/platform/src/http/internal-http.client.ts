@@ -47,19 +47,31 @@ export class InternalHttpClient {
   }
 
   async post<T>(path: string, payload: unknown): Promise<InternalResponse<T>> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      [INTERNAL_TOKEN_HEADER]: this.options.internalToken,
-    };
+    return this.send<T>('POST', path, payload);
+  }
+
+  async delete(path: string): Promise<InternalResponse<unknown>> {
+    return this.send('DELETE', path);
+  }
+
+  private async send<T>(
+    method: 'POST' | 'DELETE',
+    path: string,
+    payload?: unknown,
+  ): Promise<InternalResponse<T>> {
+    const headers: Record<string, string> = { [INTERNAL_TOKEN_HEADER]: this.options.internalToken };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
     const requestId = RequestContext.requestId();
     if (requestId) {
       headers['x-request-id'] = requestId;
     }
     try {
       const response = await request(new URL(path, this.options.baseUrl), {
-        method: 'POST',
+        method,
         headers,
-        body: JSON.stringify(payload),
+        body: payload === undefined ? undefined : JSON.stringify(payload),
         dispatcher: this.agent,
       });
       const text = await response.body.text();

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { normalizeEmail } from '../email';
+import { normalizeEmail } from '@keel/platform';
 import { RegisterDto } from './register.dto';
 
 async function errorsFor(body: Record<string, unknown>): Promise<string[]> {

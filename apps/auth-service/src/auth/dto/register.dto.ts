@@ -1,11 +1,6 @@
+import { NO_CONTROL_CHARS, trim } from '@keel/platform';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.trim() : value;
-
-/** No control characters: they have no place in a name and break logs and terminals. */
-export const NO_CONTROL_CHARS = /^[^\p{Cc}\p{Cf}]*$/u;
 
 export class RegisterDto {
   @Transform(trim)

@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH } from '../profile.constants';
-import { NO_CONTROL_CHARS, trim } from '../text';
+import { NO_CONTROL_CHARS, trim } from '@keel/platform';
 
 /** `POST /internal/users`: auth-service creating the profile of a user it just registered. */
 export class CreateProfileDto {

@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH } from '../profile.constants';
-import { BIO_CHARS, NO_CONTROL_CHARS, trim } from '../text';
+import { NO_CONTROL_CHARS, trim } from '@keel/platform';
+import { BIO_CHARS } from '../text';
 
 /**
  * `PATCH /users/me`. Both fields are optional and an empty body is allowed: it changes
