@@ -17,6 +17,7 @@ import * as Sentry from '@sentry/nestjs';
 import { type Request } from 'express';
 import request from 'supertest';
 import { AllExceptionsFilter } from './all-exceptions.filter';
+import { loadSentrySdk } from './sentry-start';
 
 @Controller()
 class FailingController {
@@ -71,6 +72,7 @@ describe(AllExceptionsFilter.name, () => {
 
   beforeAll(async () => {
     // A real client; events stop at beforeSend instead of going over the network.
+    loadSentrySdk();
     Sentry.init({
       dsn: 'http://public@127.0.0.1:9/1',
       defaultIntegrations: false,

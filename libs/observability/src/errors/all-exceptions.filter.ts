@@ -8,13 +8,13 @@ import {
   Logger,
 } from '@nestjs/common';
 import { DomainException, RequestContext } from '@keel/platform';
-import { captureException, type Event, type Scope } from '@sentry/nestjs';
+import type { Event, Scope } from '@sentry/nestjs';
 import { type Request } from 'express';
 import { isOperationalPath } from '../logging/logger-params.factory';
 import { resolveRequestId } from '../logging/request-id';
 import { activeTraceIds } from '../tracing/trace-ids';
 import { type ErrorBody, statusText } from './error-body';
-import { sentryEnabled } from './sentry-sdk';
+import { loadedSentrySdk } from './sentry-start';
 
 /** What the filter decided about an exception, before it answers. */
 export interface ResolvedError {
@@ -99,7 +99,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
    */
   protected report(exception: unknown, host: ArgumentsHost, body: ErrorBody): void {
     const req = host.switchToHttp().getRequest<Request>();
-    if (!sentryEnabled() || isOperationalPath(req.url)) {
+    const sentry = loadedSentrySdk();
+    if (!sentry?.sentryEnabled() || isOperationalPath(req.url)) {
       return;
     }
     const ids = activeTraceIds();
@@ -114,7 +115,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (ids) {
       tags.trace_id = ids.traceId;
     }
-    captureException(exception, {
+    sentry.captureException(exception, {
       mechanism: { type: 'auto.http.keel.exception_filter', handled: false },
       captureContext: (scope: Scope) => {
         scope.setTags(tags);

@@ -59,6 +59,9 @@ export function startSentry(settings: SentrySettings): boolean {
   return true;
 }
 
+/** Sentry's `captureException`, for callers that load this module lazily. */
+export const captureException = Sentry.captureException;
+
 /** Whether Sentry was started in this process. */
 export function sentryEnabled(): boolean {
   return Sentry.getClient()?.getOptions().dsn !== undefined;

@@ -1,6 +1,24 @@
 import { ConfigValidationError } from '@keel/platform/config/config-validation.error';
 import { type SentryDefaults, readSentrySettings, type SentrySettings } from './sentry-settings';
 
+type SentrySdk = typeof import('./sentry-sdk');
+
+let loaded: SentrySdk | undefined;
+
+/**
+ * Loads the Sentry SDK module (about 35 MB and 250 ms of start-up), once. Only a process
+ * that reports errors pays for it.
+ */
+export function loadSentrySdk(): SentrySdk {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (loaded ??= require('./sentry-sdk') as SentrySdk);
+}
+
+/** The SDK module when something loaded it (Sentry may still be off), else `undefined`. */
+export function loadedSentrySdk(): SentrySdk | undefined {
+  return loaded;
+}
+
 /**
  * The instrument entry's Sentry step: reads the settings and, only when `SENTRY_DSN` is set,
  * loads and starts the SDK (so a process without Sentry never loads it). Returns the flush to
@@ -24,8 +42,7 @@ export function startSentryFromEnv(
   if (!settings.dsn) {
     return undefined;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sdk = require('./sentry-sdk') as typeof import('./sentry-sdk');
+  const sdk = loadSentrySdk();
   sdk.startSentry(settings);
   return () => sdk.flushSentry(settings.shutdownTimeoutMs);
 }
