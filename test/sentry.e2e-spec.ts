@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { registerAndLogin, type TestUser } from './support/http';
 import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
@@ -273,5 +274,44 @@ describe('Sentry error reporting (e2e)', () => {
     expect(events[0].level).toBe('fatal');
     expect(events[0].exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
     await platform.restart('users-service');
+  });
+});
+
+describe(SentryReceiver.name, () => {
+  it('parses plain and gzipped envelopes, with and without item lengths', async () => {
+    const receiver = await SentryReceiver.start('3');
+    try {
+      const event = JSON.stringify({ event_id: 'abc', tags: { service: 's' } });
+      const attachment = 'line one\nline two';
+      const envelope = [
+        JSON.stringify({ event_id: 'abc' }),
+        JSON.stringify({ type: 'event' }),
+        event,
+        JSON.stringify({ type: 'attachment', length: Buffer.byteLength(attachment) }),
+        attachment,
+      ].join('\n');
+      await request(`http://127.0.0.1:${receiver.port}`)
+        .post('/api/3/envelope/')
+        .set('content-type', 'application/x-sentry-envelope')
+        .send(envelope)
+        .expect(200);
+      await request(`http://127.0.0.1:${receiver.port}`)
+        .post('/api/3/envelope/?sentry_key=public')
+        .set('content-encoding', 'gzip')
+        .set('content-type', 'application/x-sentry-envelope')
+        .send(gzipSync(envelope))
+        .expect(200);
+      await request(`http://127.0.0.1:${receiver.port}`)
+        .post('/api/3/store/')
+        .send('{}')
+        .expect(404);
+      expect(receiver.events().map((e) => e.event_id)).toEqual(['abc', 'abc']);
+      expect(receiver.envelopes[1].items[1]).toMatchObject({
+        header: { type: 'attachment' },
+        raw: attachment,
+      });
+    } finally {
+      await receiver.stop();
+    }
   });
 });
