@@ -7,6 +7,7 @@ import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { isOperationalPath } from '../logging/operational-path';
+import { type InstrumentationName } from './tracing-settings';
 import { TypeormSqliteInstrumentation } from './typeorm-sqlite.instrumentation';
 
 type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
@@ -31,21 +32,28 @@ function nameServerSpan(span: Span, request: IncomingMessage | object): void {
  * Client-side instrumentations require a parent span, so start-up work (migrations, JWKS
  * warm-up) does not produce stray one-span traces. None records headers or bodies.
  */
-export function createInstrumentations(): Instrumentation[] {
-  return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => isOperationalPath(request.url),
-      requireParentforOutgoingSpans: true,
-      applyCustomAttributesOnSpan: (span, request) => nameServerSpan(span, request),
-    }),
-    new UndiciInstrumentation({ requireParentforSpans: true }),
-    new NestInstrumentation(),
-    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
-    new IORedisInstrumentation({
-      requireParentSpan: true,
-      // Keys and values can hold e-mail addresses (login limiter) or cached profiles.
-      dbStatementSerializer: (command) => command,
-    }),
-    new TypeormSqliteInstrumentation({ requireParentSpan: true }),
-  ];
+export function createInstrumentations(
+  disabled: readonly InstrumentationName[] = [],
+): Instrumentation[] {
+  const factories: Record<InstrumentationName, () => Instrumentation> = {
+    http: () =>
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => isOperationalPath(request.url),
+        requireParentforOutgoingSpans: true,
+        applyCustomAttributesOnSpan: (span, request) => nameServerSpan(span, request),
+      }),
+    undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
+    'nestjs-core': () => new NestInstrumentation(),
+    pg: () => new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    ioredis: () =>
+      new IORedisInstrumentation({
+        requireParentSpan: true,
+        // Keys and values can hold e-mail addresses (login limiter) or cached profiles.
+        dbStatementSerializer: (command) => command,
+      }),
+    'typeorm-sqlite': () => new TypeormSqliteInstrumentation({ requireParentSpan: true }),
+  };
+  return (Object.keys(factories) as InstrumentationName[])
+    .filter((name) => !disabled.includes(name))
+    .map((name) => factories[name]());
 }

@@ -104,7 +104,7 @@ export function startTracing(
   });
   registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: createInstrumentations(),
+    instrumentations: createInstrumentations(settings.disabledInstrumentations),
   });
 
   let stopping: Promise<void> | undefined;

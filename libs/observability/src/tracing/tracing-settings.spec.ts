@@ -11,6 +11,7 @@ describe(readTracingSettings.name, () => {
       serviceVersion: '1.2.3',
       environment: 'development',
       exporter: undefined,
+      disabledInstrumentations: [],
     });
   });
 
@@ -71,5 +72,15 @@ describe(readTracingSettings.name, () => {
         defaults,
       ).disabled,
     ).toBe(false);
+  });
+
+  it('switches off named instrumentations and refuses unknown names', () => {
+    expect(
+      readTracingSettings({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'nestjs-core, pg' }, defaults)
+        .disabledInstrumentations,
+    ).toEqual(['nestjs-core', 'pg']);
+    expect(() =>
+      readTracingSettings({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express' }, defaults),
+    ).toThrow(/OTEL_NODE_DISABLED_INSTRUMENTATIONS may only name http, undici/);
   });
 });

@@ -13,6 +13,17 @@ export const TRACES_SAMPLERS = [
   'parentbased_traceidratio',
 ] as const;
 
+/** Short names of the instrumentations the platform registers (`OTEL_NODE_DISABLED_INSTRUMENTATIONS`). */
+export const INSTRUMENTATION_NAMES = [
+  'http',
+  'undici',
+  'nestjs-core',
+  'pg',
+  'ioredis',
+  'typeorm-sqlite',
+] as const;
+export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
 /** What the tracing SDK needs from the environment, validated once. */
 export interface TracingSettings {
   /** `OTEL_SDK_DISABLED=true`: no provider, no instrumentation, no trace ids. */
@@ -23,6 +34,8 @@ export interface TracingSettings {
   environment: string;
   /** Set only when an OTLP endpoint is configured; otherwise spans are made but not exported. */
   exporter: { protocol: OtlpProtocol } | undefined;
+  /** Instrumentations switched off by `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (as in auto-instrumentations-node). */
+  disabledInstrumentations: InstrumentationName[];
 }
 
 export interface TracingDefaults {
@@ -61,6 +74,17 @@ export function readTracingSettings(env: Env, defaults: TracingDefaults): Tracin
       r.fail('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1 (got "${samplerArg}")`, 1);
     }
   }
+  const disabledInstrumentations = r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+  const unknown = disabledInstrumentations.filter(
+    (name) => !(INSTRUMENTATION_NAMES as readonly string[]).includes(name),
+  );
+  if (unknown.length > 0) {
+    r.fail(
+      'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+      `may only name ${INSTRUMENTATION_NAMES.join(', ')} (got "${unknown.join(', ')}")`,
+      [],
+    );
+  }
   const environment = r.string('NODE_ENV', 'development');
   const settings: TracingSettings = {
     disabled,
@@ -68,6 +92,7 @@ export function readTracingSettings(env: Env, defaults: TracingDefaults): Tracin
     serviceVersion: defaults.version,
     environment,
     exporter: endpoint ? { protocol } : undefined,
+    disabledInstrumentations: disabledInstrumentations as InstrumentationName[],
   };
   r.done();
   return settings;
