@@ -55,9 +55,13 @@ async function waitFor(url) {
 
 async function startRedis() {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   await sleep(300);
   return { url: `redis://127.0.0.1:${port}`, child };
 }
@@ -115,7 +119,8 @@ async function run(label, url) {
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
   console.log(
     `${label.padEnd(28)} ${(latencies.length / seconds).toFixed(0).padStart(6)} req/s  ` +
       `p50 ${pct(50).toFixed(2)} ms  p99 ${pct(99).toFixed(2)} ms  max ${pct(100).toFixed(2)} ms  ` +
@@ -123,7 +128,9 @@ async function run(label, url) {
   );
 }
 
-console.log(`${REQUESTS} requests, concurrency ${CONCURRENCY}, GET /api/v1/users/me (401 at the edge)`);
+console.log(
+  `${REQUESTS} requests, concurrency ${CONCURRENCY}, GET /api/v1/users/me (401 at the edge)`,
+);
 const memory = await startGateway(undefined);
 await run('memory store', memory.url);
 await memory.stop();
