@@ -7,6 +7,8 @@ import {
   startOtlpReceiver,
 } from './support/otlp-receiver';
 import { type AppName, type Platform, startPlatform } from './support/platform';
+import { type PrivateRedis, startRedisServer } from './support/redis-server';
+import { describeWithPostgres } from './support/services';
 
 // Distributed tracing and correlated logs (CONTRACT §5) with the three built apps as real
 // processes exporting to a real OTLP/HTTP receiver. Needs `npm run build` first.
@@ -399,3 +401,72 @@ describe('no secret in any log line or span during the CONTRACT §3 story; spans
     }
   });
 });
+
+describeWithPostgres()(
+  'database and Redis spans on PostgreSQL with Redis rate limits (e2e)',
+  () => {
+    let receiver: OtlpReceiver;
+    let redis: PrivateRedis;
+    let platform: Platform;
+    let trace: ReceivedSpan[];
+
+    beforeAll(async () => {
+      receiver = await startOtlpReceiver();
+      redis = await startRedisServer();
+      platform = await startPlatform({
+        database: 'postgres',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' },
+        appEnv: { 'api-gateway': { REDIS_URL: redis.url } },
+      });
+      const traceId = hex(16);
+      await request(platform.gatewayUrl)
+        .post('/api/v1/auth/register')
+        .set('traceparent', `00-${traceId}-${hex(8)}-01`)
+        .send({ email: uniqueEmail('pg'), password: 'correct horse battery', displayName: 'Pg' })
+        .expect(201);
+      await receiver.waitFor((spans) =>
+        APPS.every((app) =>
+          spans.some(
+            (s) => s.traceId === traceId && s.service === app && s.kind === SpanKind.SERVER,
+          ),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      trace = spansOf(receiver.spans(), traceId);
+    });
+
+    afterAll(async () => {
+      await platform?.stop();
+      await redis?.stop();
+      await receiver?.close();
+    });
+
+    it('has pg query spans under each service, and no second (TypeORM) span per query', () => {
+      for (const app of ['auth-service', 'users-service'] as const) {
+        const queries = trace.filter(
+          (span) => span.service === app && span.name.startsWith('pg.query'),
+        );
+        expect(queries.length).toBeGreaterThan(0);
+        for (const query of queries) {
+          expect(query.kind).toBe(SpanKind.CLIENT);
+          expect(descendsFrom(query, serverSpan(trace, app), trace)).toBe(true);
+        }
+      }
+      expect(trace.filter((span) => span.attributes['db.system.name'] === 'sqlite')).toEqual([]);
+    });
+
+    it('has the gateway rate limiter Redis calls under the gateway server span', () => {
+      const redisSpans = trace.filter(
+        (span) => span.service === 'api-gateway' && span.scope.includes('ioredis'),
+      );
+      expect(redisSpans.length).toBeGreaterThan(0);
+      for (const span of redisSpans) {
+        expect(descendsFrom(span, serverSpan(trace, 'api-gateway'), trace)).toBe(true);
+        // The command only: keys carry hashed client ids, values are counters.
+        expect(span.attributes['db.statement'] ?? span.attributes['db.query.text']).toMatch(
+          /^[a-z]+$/i,
+        );
+      }
+    });
+  },
+);
