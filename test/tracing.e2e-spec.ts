@@ -345,8 +345,9 @@ describe('no secret in any log line or span during the CONTRACT §3 story; spans
     secrets.push(...[first.accessToken, second.accessToken].map((token) => token.split('.')[2]));
 
     expect(receiver.spans()).toEqual([]);
+    // SIGINT (Ctrl-C in development) for one app, SIGTERM (Kubernetes) for the others.
     for (const app of APPS) {
-      exitCodes[app] = await platform.apps[app].stop('SIGTERM');
+      exitCodes[app] = await platform.apps[app].stop(app === 'api-gateway' ? 'SIGINT' : 'SIGTERM');
     }
   });
 
@@ -355,7 +356,7 @@ describe('no secret in any log line or span during the CONTRACT §3 story; spans
     await receiver?.close();
   });
 
-  it('exits 0 on SIGTERM after flushing every app’s spans', () => {
+  it('exits 0 on SIGTERM or SIGINT after flushing every app’s spans', () => {
     expect(exitCodes).toEqual({ 'api-gateway': 0, 'auth-service': 0, 'users-service': 0 });
     const services = new Set(receiver.spans().map((span) => span.service));
     expect([...services].sort()).toEqual([...APPS].sort());
@@ -399,6 +400,46 @@ describe('no secret in any log line or span during the CONTRACT §3 story; spans
         ),
       ).toEqual([]);
     }
+  });
+});
+
+describe('OTEL_SDK_DISABLED=true (e2e)', () => {
+  let receiver: OtlpReceiver;
+  let platform: Platform;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    platform = await startPlatform({
+      apps: ['auth-service'],
+      env: {
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await receiver?.close();
+  });
+
+  it('makes no spans and no trace ids, and still correlates logs by request id', async () => {
+    const auth = platform.apps['auth-service'];
+    const response = await request(auth.url)
+      .post('/auth/login')
+      .set('traceparent', `00-${hex(16)}-${hex(8)}-01`)
+      .send({ email: uniqueEmail('off'), password: 'wrong password here' })
+      .expect(401);
+    const body = response.body as { traceId: string; requestId: string };
+    expect(body.traceId).toBe('');
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const lines = auth.jsonLogs().filter((line) => line.requestId === body.requestId);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => 'trace_id' in line || 'span_id' in line)).toEqual([]);
+    expect(await auth.stop('SIGTERM')).toBe(0);
+    expect(receiver.requests()).toEqual([]);
   });
 });
 
