@@ -59,6 +59,13 @@ class Hasher {
   }
 
   @Traced()
+  lazy(onThen: () => void): PromiseLike<number> {
+    return {
+      then: (resolve) => (onThen(), Promise.resolve(1).then(resolve)),
+    } as PromiseLike<number>;
+  }
+
+  @Traced()
   stream(source: Observable<number>): Observable<number> {
     return source;
   }
@@ -147,6 +154,15 @@ describe(Traced.name, () => {
     const span = only('Hasher.rejectsWithoutAsync');
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'nope' });
     expect(span.events[0].attributes?.['exception.type']).toBe('TypeError');
+  });
+
+  it('leaves a lazy thenable unstarted (only real promises are awaited)', () => {
+    const onThen = jest.fn();
+
+    new Hasher().lazy(onThen);
+
+    expect(onThen).not.toHaveBeenCalled();
+    expect(only('Hasher.lazy').status.code).toBe(SpanStatusCode.UNSET);
   });
 
   it('traces an Observable from subscription until it completes', async () => {

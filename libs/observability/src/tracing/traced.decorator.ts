@@ -70,14 +70,6 @@ function traceObservable(source: Observable<unknown>, span: Span): Observable<un
   });
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 function wrap(original: AnyFunction, spanName: string, options: TracedOptions): AnyFunction {
   const spanOptions = { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes };
   const traced = function (this: unknown, ...args: unknown[]): unknown {
@@ -91,10 +83,11 @@ function wrap(original: AnyFunction, spanName: string, options: TracedOptions): 
         span.end();
         throw error;
       }
-      // Not only `async` methods return promises: any thenable keeps the span open until settled.
-      if (isThenable(result)) {
-        return Promise.resolve(result).then(
-          (value) => {
+      // Not only `async` methods return promises. Other thenables are left alone: calling
+      // `then` on a lazy one (a query builder) would start its work.
+      if (result instanceof Promise) {
+        return result.then(
+          (value: unknown) => {
             span.end();
             return value;
           },
