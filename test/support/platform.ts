@@ -77,12 +77,20 @@ const HARNESS_DEFAULTS: EnvPatch = {
 /** Inherited from the test process; everything else is set explicitly, so suites are reproducible. */
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'];
 
+/** Every process this harness started that has not exited yet, across platforms. */
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+function killLeftovers(): void {
   for (const child of live) {
     child.kill('SIGKILL');
   }
-});
+}
+// Safety net: a suite whose beforeAll timed out while its apps were still starting never
+// gets a Platform to stop, and its processes would outlive the test run.
+if (typeof afterAll === 'function') {
+  afterAll(killLeftovers);
+} else {
+  process.once('exit', killLeftovers);
+}
 
 /** Path of an app's built entry file; throws telling to build when it is missing. */
 export function builtEntry(app: AppName): string {
