@@ -62,7 +62,7 @@ class Hasher {
   lazy(onThen: () => void): PromiseLike<number> {
     return {
       then: (resolve) => (onThen(), Promise.resolve(1).then(resolve)),
-    } as PromiseLike<number>;
+    };
   }
 
   @Traced()
