@@ -1,0 +1,189 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import request from 'supertest';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { type AppName, type Platform, startPlatform } from './support/platform';
+import { describeWithPostgres, postgresUrl } from './support/services';
+
+// Processes start, stop and drain here; the e2e project's testTimeout is not applied per project.
+jest.setTimeout(30_000);
+
+const APPS: AppName[] = ['api-gateway', 'auth-service', 'users-service'];
+
+async function waitForStatus(
+  url: string,
+  status: number,
+  timeoutMs = 10_000,
+): Promise<request.Response> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(url).get('/health/ready');
+    if (res.status === status || Date.now() > deadline) {
+      return res;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('health endpoints of the built apps', () => {
+  let platform: Platform;
+
+  beforeAll(async () => {
+    // Tight limits: the operational routes must not be counted against them.
+    platform = await startPlatform({
+      env: { RATE_LIMIT_SERVICE: '3/60s', RATE_LIMIT_GLOBAL: '3/60s' },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('answers live and ready on every app, never rate limited, never access-logged', async () => {
+    for (const app of APPS) {
+      const url = platform.apps[app].url;
+      for (let i = 0; i < 6; i++) {
+        await request(url).get('/health/live').expect(200, { status: 'ok' });
+        await request(url).get('/metrics').expect(200);
+      }
+      const ready = await request(url).get('/health/ready').expect(200);
+      expect(ready.body.status).toBe('ok');
+      const checks = Object.keys(ready.body.details).sort();
+      expect({ app, checks }).toEqual({
+        app,
+        checks: app === 'api-gateway' ? ['auth-service', 'users-service'] : ['database'],
+      });
+      const logged = platform.apps[app]
+        .jsonLogs()
+        .filter((line) =>
+          String((line.req as { url?: string } | undefined)?.url ?? '').match(
+            /^\/(health|metrics)/,
+          ),
+        );
+      expect(logged).toEqual([]);
+    }
+  });
+
+  it("turns the gateway's readiness 503 naming an upstream that is down, 200 once it is back", async () => {
+    const gateway = platform.apps['api-gateway'].url;
+    await platform.apps['users-service'].stop();
+    const down = await waitForStatus(gateway, 503);
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({
+      statusCode: 503,
+      message: 'Not ready: users-service down',
+      details: { 'users-service': { status: 'down' }, 'auth-service': { status: 'up' } },
+    });
+    await request(gateway).get('/health/live').expect(200);
+    await platform.restart('users-service');
+    expect((await waitForStatus(gateway, 200)).status).toBe(200);
+  });
+});
+
+describe('graceful drain of a built app', () => {
+  let slowUpstream: Server;
+  let platform: Platform | undefined;
+  let received: () => void;
+
+  beforeAll(async () => {
+    slowUpstream = createServer((req, res) => {
+      if (req.url === '/health/live') {
+        res.end('{"status":"ok"}');
+        return;
+      }
+      received();
+      req.resume();
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"slow":true}');
+      }, 1500);
+    });
+    await new Promise<void>((resolve) => slowUpstream.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await new Promise((resolve) => slowUpstream.close(resolve));
+  });
+
+  it('lets a slow request finish after SIGTERM, then exits 0', async () => {
+    const upstreamUrl = `http://127.0.0.1:${(slowUpstream.address() as AddressInfo).port}`;
+    platform = await startPlatform({
+      apps: ['api-gateway'],
+      env: { AUTH_SERVICE_URL: upstreamUrl, USERS_SERVICE_URL: upstreamUrl },
+    });
+    const gateway = platform.apps['api-gateway'];
+    const arrived = new Promise<void>((resolve) => {
+      received = resolve;
+    });
+    const slow = request(gateway.url)
+      .post('/api/v1/auth/login')
+      .send({ email: 'slow@example.com', password: 'a password long enough' });
+    const answer = slow.then((res) => ({
+      status: res.status,
+      body: res.body as unknown,
+      at: Date.now(),
+    }));
+    await arrived;
+    const exitCode = gateway.stop('SIGTERM');
+    const { status, body, at } = await answer;
+    const code = await exitCode;
+    const exitedAt = Date.now();
+    expect({ status, body }).toEqual({ status: 200, body: { slow: true } });
+    expect(code).toBe(0);
+    expect(exitedAt).toBeGreaterThanOrEqual(at);
+    const messages = gateway.jsonLogs().map((line) => line.msg);
+    expect(messages).toContain('draining: 1 request(s) in flight');
+  });
+});
+
+describeWithPostgres()('readiness and the PostgreSQL database', () => {
+  let database: TestDatabase;
+  let platform: Platform;
+  let admin: Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(postgresUrl!, 'keel_health');
+    admin = new Client({ connectionString: postgresUrl });
+    await admin.connect();
+    platform = await startPlatform({
+      apps: ['auth-service', 'users-service'],
+      env: { DATABASE_URL: database.url },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await admin
+      ?.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`)
+      .catch(() => undefined);
+    await admin?.end();
+    await database?.drop();
+  });
+
+  it('turns 503 naming the database while it refuses connections, 200 when it is back', async () => {
+    for (const app of ['auth-service', 'users-service'] as const) {
+      await request(platform.apps[app].url).get('/health/ready').expect(200);
+    }
+    await admin.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS false`);
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database.name],
+    );
+    for (const app of ['auth-service', 'users-service'] as const) {
+      const res = await waitForStatus(platform.apps[app].url, 503);
+      expect({ app, status: res.status, message: res.body.message }).toEqual({
+        app,
+        status: 503,
+        message: 'Not ready: database down',
+      });
+      expect(res.body.details.database.status).toBe('down');
+      await request(platform.apps[app].url).get('/health/live').expect(200);
+    }
+    await admin.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`);
+    for (const app of ['auth-service', 'users-service'] as const) {
+      expect((await waitForStatus(platform.apps[app].url, 200)).status).toBe(200);
+    }
+  });
+});
