@@ -109,7 +109,17 @@ export function parseExposition(text: string, format: ExpositionFormat): Map<str
       return;
     }
     const sample = parseSample(line, format, fail);
-    const family = familyOf(sample.name, current, format);
+    let family = familyOf(sample.name, current, format);
+    if (!family && !families.has(sample.name)) {
+      // A sample without metadata opens an untyped family of its own name.
+      family = {
+        name: sample.name,
+        type: format === 'openmetrics' ? 'unknown' : 'untyped',
+        samples: [],
+      };
+      families.set(sample.name, family);
+      current = family;
+    }
     if (!family) {
       fail(`sample outside its family (current: ${current?.name ?? 'none'})`);
     }
