@@ -28,6 +28,11 @@ export class DurationHistogram<L extends string = string> {
    * the observation happens outside the request's context.
    */
   observe(labels: LabelValues<L>, seconds: number, exemplar = currentExemplar()): void {
+    if (!(this.histogram as { enableExemplars?: boolean }).enableExemplars) {
+      // Declared elsewhere without exemplars (e.g. a `makeHistogramProvider()`): plain observe.
+      this.histogram.observe(labels, seconds);
+      return;
+    }
     this.histogram.observe({
       labels,
       value: seconds,

@@ -1,6 +1,7 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { context } from '@opentelemetry/api';
+import { Histogram } from 'prom-client';
 import { parseExposition, findSamples, sampleValue } from '../../../../test/support/exposition';
 import { negotiateFormat } from './metrics-exposition';
 import { MetricsService } from './metrics.service';
@@ -68,6 +69,18 @@ describe(MetricsService.name, () => {
     ).toBe(false);
     const classic = await metrics.render('prometheus');
     expect(classic).not.toContain(traceId);
+  });
+
+  it('observes a histogram declared elsewhere without exemplars', async () => {
+    const plain = new Histogram({
+      name: 'spec_plain_seconds',
+      help: 'Plain.',
+      registers: [metrics.registry],
+    });
+    metrics.histogram({ name: 'spec_plain_seconds', help: 'Plain.' }).observe({}, 0.2);
+    expect(
+      (await plain.get()).values.find((v) => v.metricName === 'spec_plain_seconds_count')?.value,
+    ).toBe(1);
   });
 
   it('asks for OpenMetrics only when the Accept header names it', () => {
