@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import request from 'supertest';
+import { freePort, type Platform, startPlatform } from '../../../test/support/platform';
+
+// The built gateway in front of a recording upstream that also serves the JWKS, so what the
+// gateway sends and relays can be seen byte for byte. Needs `npm run build` first.
+
+jest.setTimeout(60_000);
+
+interface Recorded {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** An HTTP upstream that records every request and answers what the test asks for. */
+async function startRecordingUpstream(jwks: object): Promise<{
+  server: Server;
+  url: string;
+  recorded: Recorded[];
+}> {
+  const recorded: Recorded[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.url === '/.well-known/jwks.json') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(jwks));
+        return;
+      }
+      recorded.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      const status = Number(/status=(\d{3})/.exec(req.url ?? '')?.[1] ?? 200);
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'x-upstream-custom': 'kept',
+        'cache-control': 'no-store',
+        // The gateway answers these with its own values, never the upstream's.
+        'x-frame-options': 'SAMEORIGIN',
+        'content-security-policy': "default-src 'self' upstream.example",
+        'x-ratelimit-limit': '7',
+        'x-powered-by': 'Express',
+        'x-request-id': 'upstream-made-this-up',
+        'keep-alive': 'timeout=77',
+      });
+      res.end(JSON.stringify({ from: 'upstream', url: req.url }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { server, url: `http://127.0.0.1:${port}`, recorded };
+}
+
+describe('api-gateway in front of a recording upstream', () => {
+  let platform: Platform;
+  let upstream: Awaited<ReturnType<typeof startRecordingUpstream>>;
+  let privateKey: KeyLike;
+  let token: string;
+
+  const sign = (roles: string[]): Promise<string> =>
+    new SignJWT({ email: 'rec@example.com', roles })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setSubject(randomUUID())
+      .setIssuer('keel-auth')
+      .setAudience('keel')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+
+  /** The one request the upstream received carrying `requestId`. */
+  const received = (requestId: string): Recorded[] =>
+    upstream.recorded.filter((r) => r.headers['x-request-id'] === requestId);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
+    upstream = await startRecordingUpstream({ keys: [jwk] });
+    platform = await startPlatform({
+      apps: ['api-gateway'],
+      appEnv: {
+        'api-gateway': {
+          AUTH_SERVICE_URL: upstream.url,
+          // A path prefix on the upstream URL is kept in front of every forwarded path.
+          USERS_SERVICE_URL: `${upstream.url}/prefix/`,
+        },
+      },
+    });
+    token = await sign([]);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await new Promise((resolve) => upstream?.server.close(resolve));
+  });
+
+  it('forwards method, mapped path, query and JSON body, with end-to-end headers only', async () => {
+    const requestId = `rid-${randomUUID()}`;
+    const res = await request(platform.gatewayUrl)
+      .post('/api/v1/auth/login?lang=en&x=1')
+      .set('x-request-id', requestId)
+      .set('x-custom', 'passes')
+      .set('x-chaos', 'auth-service=latency:1')
+      .set('x-internal-token', 'a client guessing the service secret')
+      .set('x-forwarded-for', '6.6.6.6')
+      .set('x-forwarded-host', 'evil.example')
+      .set('accept-encoding', 'gzip')
+      .set('connection', 'keep-alive, x-hop-only')
+      .set('x-hop-only', 'dropped')
+      .set('te', 'trailers')
+      .send({ email: 'rec@example.com', password: 'whatever you like' })
+      .expect(200);
+    expect(res.body).toEqual({ from: 'upstream', url: '/auth/login?lang=en&x=1' });
+
+    const [seen] = received(requestId);
+    expect(seen).toMatchObject({ method: 'POST', url: '/auth/login?lang=en&x=1' });
+    expect(JSON.parse(seen.body)).toEqual({
+      email: 'rec@example.com',
+      password: 'whatever you like',
+    });
+    expect(seen.headers).toMatchObject({
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(seen.body)),
+      'x-custom': 'passes',
+      'x-chaos': 'auth-service=latency:1',
+      'x-request-id': requestId,
+      // TRUST_PROXY is unset: the client's own X-Forwarded-* are not believed.
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': `127.0.0.1:${platform.apps['api-gateway'].port}`,
+      host: upstream.url.replace('http://', ''),
+    });
+    for (const name of ['x-internal-token', 'x-hop-only', 'te', 'accept-encoding']) {
+      expect(seen.headers[name]).toBeUndefined();
+    }
+  });
+
+  it("relays the upstream's status, body and own headers, never its security or framing headers", async () => {
+    const requestId = `rid-${randomUUID()}`;
+    const res = await request(platform.gatewayUrl)
+      .get(`/api/v1/users/${randomUUID()}?status=404`)
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', requestId)
+      .expect(404);
+    expect(res.body.from).toBe('upstream');
+    expect(res.headers['x-upstream-custom']).toBe('kept');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-request-id']).toBe(requestId);
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['content-security-policy']).not.toContain('upstream.example');
+    expect(res.headers['x-ratelimit-limit']).not.toBe('7');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['keep-alive']).not.toBe('timeout=77');
+  });
+
+  it('keeps the upstream URL prefix and encodes the id as one path segment', async () => {
+    const requestId = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users/a%2Fb..c')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', requestId)
+      .expect(200);
+    expect(received(requestId)[0].url).toBe('/prefix/users/a%2Fb%2E%2Ec');
+  });
+
+  it('passes the bearer token on after checking it at the edge', async () => {
+    const requestId = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', requestId)
+      .expect(200);
+    expect(received(requestId)[0]).toMatchObject({
+      url: '/prefix/users/me',
+      headers: { authorization: `Bearer ${token}` },
+    });
+  });
+
+  it('answers 401 and 403 at the edge, without calling the upstream', async () => {
+    const noToken = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('x-request-id', noToken)
+      .expect(401);
+    const notAdmin = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', notAdmin)
+      .expect(403);
+    const admin = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users?limit=5')
+      .set('authorization', `Bearer ${await sign(['admin'])}`)
+      .set('x-request-id', admin)
+      .expect(200);
+    expect(received(noToken)).toEqual([]);
+    expect(received(notAdmin)).toEqual([]);
+    expect(received(admin)[0].url).toBe('/prefix/users?limit=5');
+  });
+
+  it('forwards a request without a body as one without a body', async () => {
+    const requestId = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .post('/api/v1/auth/logout')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', requestId)
+      .expect(200);
+    const [seen] = received(requestId);
+    expect(seen.body).toBe('');
+    expect(seen.headers['content-type']).toBeUndefined();
+  });
+});
+
+describe('api-gateway with an upstream that refuses connections', () => {
+  let platform: Platform;
+
+  beforeAll(async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    platform = await startPlatform({
+      apps: ['api-gateway'],
+      appEnv: { 'api-gateway': { AUTH_SERVICE_URL: closed, USERS_SERVICE_URL: closed } },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('answers 502 with the error body, and the gateway keeps running', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const res = await request(platform.gatewayUrl)
+        .post('/api/v1/auth/register')
+        .send({ email: 'x@example.com', password: 'long enough pw', displayName: 'X' })
+        .expect(502);
+      expect(res.body).toEqual({
+        statusCode: 502,
+        error: 'Bad Gateway',
+        message: expect.any(String),
+        requestId: res.headers['x-request-id'],
+        traceId: expect.any(String),
+      });
+      expect(res.body.message).not.toContain('127.0.0.1');
+    }
+  });
+});
