@@ -10,14 +10,14 @@
 // and drives `GET /.well-known/jwks.json` (no database, no auth: the framework path only) with
 // keep-alive connections. The server's CPU time (utime + stime from /proc/<pid>/stat, so the
 // load generator and the sink are not counted) is divided by the requests served. Rounds
-// alternate between the two processes so drift on a shared machine hits both alike.
+// alternate between the processes so drift on a shared machine hits all alike.
 //
-//   node bench/tracing-overhead.mjs [--requests 4000] [--rounds 5] [--concurrency 8]
+//   node bench/tracing-overhead.mjs [--requests 4000] [--rounds 5] [--concurrency 8] [--breakdown]
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
@@ -166,6 +166,11 @@ const variants = {
     ? {
         'tracing only': { LOG_LEVEL: 'warn', ...tracingOn },
         'logging only': { LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true' },
+        'on, without nestjs-core spans': {
+          LOG_LEVEL: 'info',
+          ...tracingOn,
+          OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'nestjs-core',
+        },
       }
     : {}),
 };
@@ -200,6 +205,11 @@ try {
 const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(', ');
 console.log(
   `node ${process.version}, GET ${ROUTE} on auth-service, ${ROUNDS} rounds x ${REQUESTS} requests, concurrency ${CONCURRENCY}`,
+);
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} (other work on the machine inflates CPU time)`,
 );
 console.log('server CPU per request (µs): median [each round]');
 const labels = {
