@@ -104,6 +104,9 @@ export function parseExposition(text: string, format: ExpositionFormat): Map<str
         if (family.help !== undefined) {
           fail('second HELP');
         }
+        if (format === 'openmetrics' && /(^|[^\\])(\\\\)*"/.test(rest)) {
+          fail('unescaped " in OpenMetrics HELP');
+        }
         family.help = unescapeHelp(rest, fail);
       }
       return;

@@ -31,6 +31,7 @@ describe(renderMetrics.name, () => {
         await renderMetrics(reg, 'openmetrics', { service: 's' }),
         'openmetrics',
       );
+      expect(om.get('jobs')?.help).toBe('Jobs "done".\nReally.');
       expect(om.get('jobs')?.samples[0]).toMatchObject({
         name: 'jobs_total',
         labels: { kind: 'a\\b"c', service: 's' },
@@ -79,6 +80,11 @@ describe(parseExposition.name, () => {
       'prometheus',
     ],
     ['a bad value', '# TYPE x gauge\nx one\n', 'prometheus'],
+    [
+      'a raw quote in OpenMetrics HELP',
+      '# HELP x say "hi"\n# TYPE x gauge\nx 1\n# EOF\n',
+      'openmetrics',
+    ],
     ['a counter without _total in OpenMetrics', '# TYPE x counter\nx 1\n# EOF\n', 'openmetrics'],
   ] as const)('refuses %s', (_why, text, format) => {
     expect(() => parseExposition(text, format)).toThrow();

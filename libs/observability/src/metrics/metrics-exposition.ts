@@ -70,7 +70,21 @@ export async function renderMetrics(
       }),
     ),
   );
-  return openMetrics ? `${families.join('\n')}\n# EOF\n` : `${families.join('\n\n')}\n`;
+  return openMetrics
+    ? `${families.map(escapeHelpQuotes).join('\n')}\n# EOF\n`
+    : `${families.join('\n\n')}\n`;
+}
+
+/**
+ * OpenMetrics forbids a raw `"` in HELP text, which prom-client leaves as is (the classic
+ * format allows it). Backslashes are already escaped, so every quote on the line is raw.
+ */
+function escapeHelpQuotes(family: string): string {
+  const end = family.indexOf('\n');
+  const help = end === -1 ? family : family.slice(0, end);
+  return help.startsWith('# HELP ')
+    ? help.replace(/"/g, '\\"') + family.slice(help.length)
+    : family;
 }
 
 /**
