@@ -3,6 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { parseExposition, sampleValue } from './support/exposition';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 import { describeWithPostgres, postgresUrl } from './support/services';
 
@@ -63,6 +64,24 @@ describe('health endpoints of the built apps', () => {
         );
       expect(logged).toEqual([]);
     }
+  });
+
+  it('counts 429s of the rate limiter in the HTTP metrics under the route template', async () => {
+    const gateway = platform.gatewayUrl;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await request(gateway).get('/api/v1/auth/me')).status);
+    }
+    expect(statuses).toContain(429);
+    const text = (await request(gateway).get('/metrics').expect(200)).text;
+    const families = parseExposition(text, 'prometheus');
+    expect(
+      sampleValue(families, 'http_server_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/api/v1/auth/me',
+        status_code: '429',
+      }),
+    ).toBe(statuses.filter((status) => status === 429).length);
   });
 
   it("turns the gateway's readiness 503 naming an upstream that is down, 200 once it is back", async () => {
