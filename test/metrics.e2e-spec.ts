@@ -259,5 +259,23 @@ for (const [label, describeOn, database] of databases) {
         10_000,
       );
     });
+
+    it('leaves scrapes, probes and their database pings out of the traces', async () => {
+      for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+        await request(url(app)).get('/health/ready').expect(200);
+        await request(url(app)).get('/metrics').expect(200);
+      }
+      // A marker request: once its spans arrive, anything exported before it has arrived too.
+      const marker = await request(platform.gatewayUrl).get('/api/v1/auth/me').expect(401);
+      const traceId = marker.body.traceId as string;
+      const spans = await receiver.waitFor(
+        (all) => all.some((span) => span.traceId === traceId),
+        10_000,
+      );
+      const operational = spans.filter((span) =>
+        /\/(health|metrics)\b|"SELECT 1"/.test(`${span.name} ${JSON.stringify(span.attributes)}`),
+      );
+      expect(operational.map((span) => `${span.service}: ${span.name}`)).toEqual([]);
+    });
   });
 }
