@@ -4,6 +4,7 @@ import {
   Get,
   HttpException,
   type INestApplication,
+  Logger,
   type MiddlewareConsumer,
   Module,
   type NestModule,
@@ -65,6 +66,22 @@ class FailingModule implements NestModule {
       .forRoutes('*');
   }
 }
+
+describe(`${AllExceptionsFilter.name} start-up`, () => {
+  // Runs before the suite below loads and starts Sentry.
+  it('warns when the config has a DSN but Sentry is not running', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      new AllExceptionsFilter({ sentry: { dsn: 'http://k@h/1', environment: 'e', release: 'r' } });
+      new AllExceptionsFilter({ sentry: { dsn: undefined, environment: 'e', release: 'r' } });
+      new AllExceptionsFilter();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/SENTRY_DSN is set but Sentry is not running/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
 
 describe(AllExceptionsFilter.name, () => {
   let app: INestApplication;

@@ -5,13 +5,17 @@ import {
   type ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import { DomainException, RequestContext } from '@keel/platform';
 import type { Event, Scope } from '@sentry/nestjs';
 import { type Request } from 'express';
-import { isOperationalPath } from '../logging/logger-params.factory';
+import { isOperationalPath } from '../logging/operational-path';
 import { resolveRequestId } from '../logging/request-id';
+import { type ObservabilityModuleOptions } from '../observability-options.interface';
+import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';
 import { activeTraceIds } from '../tracing/trace-ids';
 import { type ErrorBody, statusText } from './error-body';
 import { loadedSentrySdk } from './sentry-start';
@@ -32,6 +36,17 @@ export interface ResolvedError {
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionsFilter');
+
+  constructor(
+    @Optional() @Inject(OBSERVABILITY_OPTIONS) options?: Pick<ObservabilityModuleOptions, 'sentry'>,
+  ) {
+    if (options?.sentry?.dsn && !loadedSentrySdk()?.sentryEnabled()) {
+      // The app's config has a DSN, but the instrument entry did not start Sentry.
+      this.logger.warn(
+        'SENTRY_DSN is set but Sentry is not running: main.ts must import ./instrument first',
+      );
+    }
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
