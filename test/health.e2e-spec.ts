@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { parseExposition, sampleValue } from './support/exposition';
+import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 import { describeWithPostgres, postgresUrl } from './support/services';
 
@@ -104,6 +106,7 @@ describe('graceful drain of a built app', () => {
   let slowUpstream: Server;
   let platform: Platform | undefined;
   let received: () => void;
+  let receiver: OtlpReceiver | undefined;
 
   beforeAll(async () => {
     slowUpstream = createServer((req, res) => {
@@ -123,21 +126,31 @@ describe('graceful drain of a built app', () => {
 
   afterAll(async () => {
     await platform?.stop();
+    await receiver?.close();
     await new Promise((resolve) => slowUpstream.close(resolve));
   });
 
-  it('lets a slow request finish after SIGTERM, then exits 0', async () => {
+  it('lets a slow request finish after SIGTERM, exports its spans, then exits 0', async () => {
     const upstreamUrl = `http://127.0.0.1:${(slowUpstream.address() as AddressInfo).port}`;
+    receiver = await startOtlpReceiver();
     platform = await startPlatform({
       apps: ['api-gateway'],
-      env: { AUTH_SERVICE_URL: upstreamUrl, USERS_SERVICE_URL: upstreamUrl },
+      env: {
+        AUTH_SERVICE_URL: upstreamUrl,
+        USERS_SERVICE_URL: upstreamUrl,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        // Far beyond the test: only the flush on shutdown can deliver the spans in time.
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
     });
+    const traceId = randomBytes(16).toString('hex');
     const gateway = platform.apps['api-gateway'];
     const arrived = new Promise<void>((resolve) => {
       received = resolve;
     });
     const slow = request(gateway.url)
       .post('/api/v1/auth/login')
+      .set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
       .send({ email: 'slow@example.com', password: 'a password long enough' });
     const answer = slow.then((res) => ({
       status: res.status,
@@ -154,6 +167,8 @@ describe('graceful drain of a built app', () => {
     expect(exitedAt).toBeGreaterThanOrEqual(at);
     const messages = gateway.jsonLogs().map((line) => line.msg);
     expect(messages).toContain('draining: 1 request(s) in flight');
+    const exported = receiver.spans().filter((span) => span.traceId === traceId);
+    expect(exported.some((span) => span.kind === SpanKind.SERVER)).toBe(true);
   });
 });
 
