@@ -39,8 +39,10 @@ async function startRecordingUpstream(jwks: object): Promise<{
         body: Buffer.concat(chunks).toString('utf8'),
       });
       const status = Number(/status=(\d{3})/.exec(req.url ?? '')?.[1] ?? 200);
+      const answer = JSON.stringify({ from: 'upstream', url: req.url });
       res.writeHead(status, {
         'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(answer),
         'x-upstream-custom': 'kept',
         'cache-control': 'no-store',
         // The gateway answers these with its own values, never the upstream's.
@@ -51,7 +53,7 @@ async function startRecordingUpstream(jwks: object): Promise<{
         'x-request-id': 'upstream-made-this-up',
         'keep-alive': 'timeout=77',
       });
-      res.end(JSON.stringify({ from: 'upstream', url: req.url }));
+      res.end(answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -183,6 +185,20 @@ describe('api-gateway in front of a recording upstream', () => {
       url: '/prefix/users/me',
       headers: { authorization: `Bearer ${token}` },
     });
+  });
+
+  it('answers HEAD with the headers and length of the GET, and no body', async () => {
+    const get = await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${token}`)
+      .expect(200);
+    const head = await request(platform.gatewayUrl)
+      .head('/api/v1/users/me')
+      .set('authorization', `Bearer ${token}`)
+      .expect(200);
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.text)));
+    expect(head.headers['x-upstream-custom']).toBe('kept');
+    expect(head.text).toBeUndefined();
   });
 
   it('answers 401 and 403 at the edge, without calling the upstream', async () => {

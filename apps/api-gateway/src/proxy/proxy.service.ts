@@ -100,7 +100,12 @@ export class ProxyService implements OnApplicationShutdown {
       res.setHeader(name, value);
     }
     // A known length keeps small answers unchunked; compression replaces it when it applies.
-    res.setHeader('content-length', body.length);
+    // A HEAD answer has no body but announces the length the GET would have.
+    const headLength = response.headers['content-length'];
+    res.setHeader(
+      'content-length',
+      req.method === 'HEAD' && typeof headLength === 'string' ? headLength : body.length,
+    );
     res.end(body);
   }
 
