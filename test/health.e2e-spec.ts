@@ -10,7 +10,7 @@ import { type AppName, type Platform, startPlatform } from './support/platform';
 import { describeWithPostgres, postgresUrl } from './support/services';
 
 // Processes start, stop and drain here; the e2e project's testTimeout is not applied per project.
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 const APPS: AppName[] = ['api-gateway', 'auth-service', 'users-service'];
 

@@ -6,6 +6,10 @@ import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 import { describeWithPostgres } from './support/services';
 
+// Starting three processes can take more than jest's default 5 s on a busy machine (the e2e
+// project's testTimeout does not apply per project).
+jest.setTimeout(60_000);
+
 type Families = Map<string, MetricFamily>;
 
 /**
