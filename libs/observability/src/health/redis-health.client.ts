@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import Redis from 'ioredis';
 import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
@@ -9,7 +15,7 @@ import { type ObservabilityModuleOptions } from '../observability-options.interf
  * the check is down without waiting.
  */
 @Injectable()
-export class RedisHealthClient implements OnModuleDestroy {
+export class RedisHealthClient implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Health');
   private client: Redis | undefined;
 
@@ -30,6 +36,13 @@ export class RedisHealthClient implements OnModuleDestroy {
     const answer = await client.ping();
     if (answer !== 'PONG') {
       throw new Error(`Unexpected answer ${String(answer)}`);
+    }
+  }
+
+  /** Connects at start, so the first readiness probe does not find it still connecting. */
+  onModuleInit(): void {
+    if (this.configured) {
+      this.connection();
     }
   }
 
