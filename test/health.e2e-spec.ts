@@ -7,7 +7,8 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { parseExposition, sampleValue } from './support/exposition';
 import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
 import { type AppName, type Platform, startPlatform } from './support/platform';
-import { describeWithPostgres, postgresUrl } from './support/services';
+import { type PrivateRedis, startRedisServer } from './support/redis-server';
+import { describeWithPostgres, describeWithRedis, postgresUrl } from './support/services';
 
 // Processes start, stop and drain here; the e2e project's testTimeout is not applied per project.
 jest.setTimeout(60_000);
@@ -219,5 +220,36 @@ describeWithPostgres()('readiness and the PostgreSQL database', () => {
     for (const app of ['auth-service', 'users-service'] as const) {
       expect((await waitForStatus(platform.apps[app].url, 200)).status).toBe(200);
     }
+  });
+});
+
+describeWithRedis()('readiness and Redis', () => {
+  let redis: PrivateRedis;
+  let platform: Platform;
+
+  beforeAll(async () => {
+    // A Redis of this suite's own, so that killing it disturbs no other suite.
+    redis = await startRedisServer();
+    platform = await startPlatform({ apps: ['users-service'], env: { REDIS_URL: redis.url } });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await redis?.stop();
+  });
+
+  it('turns 503 naming Redis while it is down, 200 when it is back', async () => {
+    const users = platform.apps['users-service'].url;
+    const up = await waitForStatus(users, 200);
+    expect(up.body.details).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
+    await redis.kill();
+    const down = await waitForStatus(users, 503);
+    expect(down.body).toMatchObject({
+      message: 'Not ready: redis down',
+      details: { redis: { status: 'down' } },
+    });
+    await request(users).get('/health/live').expect(200);
+    await redis.start();
+    expect((await waitForStatus(users, 200)).status).toBe(200);
   });
 });
