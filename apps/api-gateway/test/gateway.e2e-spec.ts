@@ -21,8 +21,11 @@ async function startRecordingUpstream(jwks: object): Promise<{
   server: Server;
   url: string;
   recorded: Recorded[];
+  /** Request ids of held requests whose connection the gateway closed. */
+  closedWhileHeld: Set<string>;
 }> {
   const recorded: Recorded[] = [];
+  const closedWhileHeld = new Set<string>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -38,6 +41,11 @@ async function startRecordingUpstream(jwks: object): Promise<{
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
       });
+      if (req.url?.includes('hold=1')) {
+        // Never answers; notes when the gateway gives up on the connection.
+        res.on('close', () => closedWhileHeld.add(String(req.headers['x-request-id'])));
+        return;
+      }
       const status = Number(/status=(\d{3})/.exec(req.url ?? '')?.[1] ?? 200);
       const answer = JSON.stringify({ from: 'upstream', url: req.url });
       res.writeHead(status, {
@@ -59,7 +67,7 @@ async function startRecordingUpstream(jwks: object): Promise<{
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { server, url: `http://127.0.0.1:${port}`, recorded };
+  return { server, url: `http://127.0.0.1:${port}`, recorded, closedWhileHeld };
 }
 
 describe('api-gateway in front of a recording upstream', () => {
@@ -199,6 +207,24 @@ describe('api-gateway in front of a recording upstream', () => {
     expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.text)));
     expect(head.headers['x-upstream-custom']).toBe('kept');
     expect(head.text).toBeUndefined();
+  });
+
+  it('cancels the upstream call when the client hangs up', async () => {
+    const requestId = `rid-${randomUUID()}`;
+    await expect(
+      request(platform.gatewayUrl)
+        .get('/api/v1/users?hold=1')
+        .set('authorization', `Bearer ${await sign(['admin'])}`)
+        .set('x-request-id', requestId)
+        .timeout(300),
+    ).rejects.toThrow(/timeout/i);
+    // Well before the gateway's own 10 s UPSTREAM_TIMEOUT: the hang-up itself closed it.
+    const deadline = Date.now() + 3000;
+    while (!upstream.closedWhileHeld.has(requestId) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(received(requestId)).toHaveLength(1);
+    expect(upstream.closedWhileHeld.has(requestId)).toBe(true);
   });
 
   it('answers 401 and 403 at the edge, without calling the upstream', async () => {

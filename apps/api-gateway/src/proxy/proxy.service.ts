@@ -72,11 +72,17 @@ export class ProxyService implements OnApplicationShutdown {
     if (requestBody !== undefined) {
       headers['content-type'] = 'application/json';
     }
+    // A client that hangs up cancels its upstream call, so a slow upstream is not kept busy
+    // for nobody (the pool replaces the connection).
+    const clientGone = new AbortController();
+    const onClose = (): void => clientGone.abort();
+    res.once('close', onClose);
     const request: Dispatcher.RequestOptions = {
       method: req.method,
       path: upstream.basePath + path + queryOf(req.originalUrl),
       headers,
       body: requestBody,
+      signal: clientGone.signal,
     };
     const started = performance.now();
     let response: Dispatcher.ResponseData;
@@ -86,8 +92,13 @@ export class ProxyService implements OnApplicationShutdown {
       // Buffered, not streamed: a body that stalls half-way still becomes a clean 504.
       body = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
+      if (clientGone.signal.aborted) {
+        return;
+      }
       this.observe(upstreamName, req.method, undefined, (performance.now() - started) / 1000);
       throw UpstreamException.from(upstreamName, error);
+    } finally {
+      res.off('close', onClose);
     }
     this.observe(
       upstreamName,
