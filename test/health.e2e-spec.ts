@@ -85,6 +85,21 @@ describe('health endpoints of the built apps', () => {
         status_code: '429',
       }),
     ).toBe(statuses.filter((status) => status === 429).length);
+
+    // A login refused by a limiter is a rate-limited login attempt, counted where it is refused.
+    const logins: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await request(gateway)
+        .post('/api/v1/auth/login')
+        .send({ email: 'limited@example.com', password: 'a password long enough' });
+      logins.push(res.status);
+    }
+    expect(logins).toEqual([429, 429, 429]);
+    const after = parseExposition(
+      (await request(gateway).get('/metrics').expect(200)).text,
+      'prometheus',
+    );
+    expect(sampleValue(after, 'auth_login_attempts_total', { result: 'rate_limited' })).toBe(3);
   });
 
   it("turns the gateway's readiness 503 naming an upstream that is down, 200 once it is back", async () => {

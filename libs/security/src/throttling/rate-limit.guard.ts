@@ -169,6 +169,9 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     res.setHeader('X-RateLimit-Remaining', 0);
     res.setHeader('X-RateLimit-Reset', seconds);
     this.metrics.rejections.inc({ limiter, route: req.route?.path ?? 'unmatched' });
+    if (req.method === 'POST' && /\/auth\/login$/.test(req.route?.path ?? '')) {
+      this.metrics.loginAttempts.inc({ result: 'rate_limited' });
+    }
     throw new ThrottlerException(`Too many requests: retry in ${seconds} s`);
   }
 
