@@ -4,26 +4,42 @@ import { loadGatewayConfig } from './gateway-config';
 describe(loadGatewayConfig.name, () => {
   it('uses the embedded defaults: port 3000, upstreams on 3001/3002, 1 s connect, 10 s response', () => {
     const config = loadGatewayConfig({});
-    expect(config).toMatchObject({
-      app: 'api-gateway',
-      port: 3000,
-      authServiceUrl: 'http://127.0.0.1:3001',
-      usersServiceUrl: 'http://127.0.0.1:3002',
-      upstreamConnectTimeoutMs: 1000,
-      upstreamTimeoutMs: 10_000,
+    expect(config.port).toBe(3000);
+    expect(config.upstreams).toEqual({
+      'auth-service': { url: 'http://127.0.0.1:3001', connectTimeoutMs: 1000, timeoutMs: 10_000 },
+      'users-service': { url: 'http://127.0.0.1:3002', connectTimeoutMs: 1000, timeoutMs: 10_000 },
     });
   });
 
-  it('reads the upstream timeouts as durations', () => {
-    const config = loadGatewayConfig({ UPSTREAM_CONNECT_TIMEOUT: '250ms', UPSTREAM_TIMEOUT: '3s' });
-    expect(config.upstreamConnectTimeoutMs).toBe(250);
-    expect(config.upstreamTimeoutMs).toBe(3000);
+  it('applies UPSTREAM_* to every upstream and lets one upstream override them', () => {
+    const config = loadGatewayConfig({
+      UPSTREAM_CONNECT_TIMEOUT: '250ms',
+      UPSTREAM_TIMEOUT: '3s',
+      AUTH_SERVICE_TIMEOUT: '15s',
+      USERS_SERVICE_CONNECT_TIMEOUT: '100ms',
+      USERS_SERVICE_URL: 'http://users.internal:8080',
+    });
+    expect(config.upstreams['auth-service']).toMatchObject({
+      connectTimeoutMs: 250,
+      timeoutMs: 15_000,
+    });
+    expect(config.upstreams['users-service']).toEqual({
+      url: 'http://users.internal:8080',
+      connectTimeoutMs: 100,
+      timeoutMs: 3000,
+    });
   });
 
   it('names every bad variable at once', () => {
     const load = (): unknown =>
-      loadGatewayConfig({ UPSTREAM_TIMEOUT: 'soon', USERS_SERVICE_URL: 'ftp://x' });
+      loadGatewayConfig({
+        UPSTREAM_TIMEOUT: 'soon',
+        USERS_SERVICE_URL: 'ftp://x',
+        AUTH_SERVICE_CONNECT_TIMEOUT: '-1s',
+      });
     expect(load).toThrow(ConfigValidationError);
-    expect(load).toThrow(/USERS_SERVICE_URL[\s\S]*UPSTREAM_TIMEOUT/);
+    expect(load).toThrow(
+      /USERS_SERVICE_URL[\s\S]*UPSTREAM_TIMEOUT[\s\S]*AUTH_SERVICE_CONNECT_TIMEOUT/,
+    );
   });
 });

@@ -1,21 +1,43 @@
 import { type BaseConfig, type Env, readBaseConfig } from '@keel/platform';
 import { version } from '../../../../package.json';
 
-export interface GatewayConfig extends BaseConfig {
-  /** Time allowed to open a connection to an upstream (UPSTREAM_CONNECT_TIMEOUT), ms. */
-  upstreamConnectTimeoutMs: number;
-  /**
-   * Time allowed for an upstream's response headers, and between body chunks
-   * (UPSTREAM_TIMEOUT), ms. Past it the gateway answers 504.
-   */
-  upstreamTimeoutMs: number;
+export type UpstreamName = 'auth-service' | 'users-service';
+
+/** Where one upstream is and how long the gateway waits for it. */
+export interface UpstreamSettings {
+  url: string;
+  /** Time allowed to open a connection, ms. */
+  connectTimeoutMs: number;
+  /** Time allowed for the response headers, and between body chunks, ms; then 504. */
+  timeoutMs: number;
 }
 
-/** Reads and validates the gateway's environment; throws naming every bad variable. */
+export interface GatewayConfig extends BaseConfig {
+  upstreams: Record<UpstreamName, UpstreamSettings>;
+}
+
+/**
+ * Reads and validates the gateway's environment; throws naming every bad variable.
+ *
+ * `UPSTREAM_CONNECT_TIMEOUT` (1s) and `UPSTREAM_TIMEOUT` (10s) apply to every upstream;
+ * `AUTH_SERVICE_CONNECT_TIMEOUT`, `AUTH_SERVICE_TIMEOUT`, `USERS_SERVICE_CONNECT_TIMEOUT`
+ * and `USERS_SERVICE_TIMEOUT` override them for one upstream.
+ */
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const [base, r] = readBaseConfig('api-gateway', env, version);
-  const upstreamConnectTimeoutMs = r.duration('UPSTREAM_CONNECT_TIMEOUT', '1s');
-  const upstreamTimeoutMs = r.duration('UPSTREAM_TIMEOUT', '10s');
+  const connectTimeoutMs = r.duration('UPSTREAM_CONNECT_TIMEOUT', '1s');
+  const timeoutMs = r.duration('UPSTREAM_TIMEOUT', '10s');
+  const override = (name: string, fallback: number): number =>
+    r.raw(name) === undefined ? fallback : r.duration(name, '0');
+  const settings = (prefix: string, url: string): UpstreamSettings => ({
+    url,
+    connectTimeoutMs: override(`${prefix}_CONNECT_TIMEOUT`, connectTimeoutMs),
+    timeoutMs: override(`${prefix}_TIMEOUT`, timeoutMs),
+  });
+  const upstreams = {
+    'auth-service': settings('AUTH_SERVICE', base.authServiceUrl),
+    'users-service': settings('USERS_SERVICE', base.usersServiceUrl),
+  };
   r.done();
-  return { ...base, upstreamConnectTimeoutMs, upstreamTimeoutMs };
+  return { ...base, upstreams };
 }

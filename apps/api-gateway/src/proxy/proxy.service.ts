@@ -9,11 +9,11 @@ import { Traced } from '@keel/observability';
 import { APP_CONFIG, RequestContext } from '@keel/platform';
 import { type Request, type Response } from 'express';
 import { type Dispatcher, Pool } from 'undici';
-import { type GatewayConfig } from '../config/gateway-config';
+import { type GatewayConfig, type UpstreamName } from '../config/gateway-config';
 import { forwardableRequestHeaders, relayableResponseHeaders } from './proxy-headers';
 import { UpstreamException } from './upstream.exception';
 
-export type UpstreamName = 'auth-service' | 'users-service';
+export type { UpstreamName };
 
 interface Upstream {
   name: UpstreamName;
@@ -34,23 +34,23 @@ export class ProxyService implements OnApplicationShutdown {
   private readonly upstreams: Record<UpstreamName, Upstream>;
 
   constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
-    const options: Pool.Options = {
-      connect: { timeout: config.upstreamConnectTimeoutMs },
-      headersTimeout: config.upstreamTimeoutMs,
-      bodyTimeout: config.upstreamTimeoutMs,
-      keepAliveTimeout: 10_000,
-    };
-    const upstream = (name: UpstreamName, url: string): Upstream => {
-      const parsed = new URL(url);
+    const upstream = (name: UpstreamName): Upstream => {
+      const settings = config.upstreams[name];
+      const url = new URL(settings.url);
       return {
         name,
-        pool: new Pool(parsed.origin, options),
-        basePath: parsed.pathname.replace(/\/+$/, ''),
+        pool: new Pool(url.origin, {
+          connect: { timeout: settings.connectTimeoutMs },
+          headersTimeout: settings.timeoutMs,
+          bodyTimeout: settings.timeoutMs,
+          keepAliveTimeout: 10_000,
+        }),
+        basePath: url.pathname.replace(/\/+$/, ''),
       };
     };
     this.upstreams = {
-      'auth-service': upstream('auth-service', config.authServiceUrl),
-      'users-service': upstream('users-service', config.usersServiceUrl),
+      'auth-service': upstream('auth-service'),
+      'users-service': upstream('users-service'),
     };
   }
 
