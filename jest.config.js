@@ -31,7 +31,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/{apps,test}/**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
+  // A global option in Jest (ignored inside a project): e2e suites start real processes.
+  testTimeout: 60000,
 };
