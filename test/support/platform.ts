@@ -16,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from './database';
  * await request(platform.gatewayUrl).get('/api/v1/auth/me').expect(401);
  * await platform.stop();
  * ```
+ *
+ * Set `KEEL_TEST_ECHO_LOGS=1` to see every app's output on stderr while a suite runs.
  */
 
 export type AppName = 'api-gateway' | 'auth-service' | 'users-service';
