@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // What the gateway costs per request: `GET /users/:id` straight to users-service versus
-// `GET /api/v1/users/:id` through the gateway, on loopback, side by side in one run.
+// `GET /api/v1/users/:id` through the gateway, on loopback, side by side in one run, with a
+// framework-free undici proxy (bench/raw-undici-proxy.js) as the floor a proxy hop can reach.
 // Starts the built apps (run `npm run build` first) on free ports with a temporary data dir.
 //
 //   node bench/gateway-overhead.js [--requests 3000] [--concurrency 8] [--rate 0] [--rounds 2]
@@ -68,6 +69,22 @@ async function start(app, port, env) {
   while (!(await answers(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       throw new Error(`${app} did not start (run \`npm run build\` first?)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return child;
+}
+
+/** The framework-free floor (bench/raw-undici-proxy.js) in front of users-service. */
+async function startRawProxy(port, upstream) {
+  const child = spawn(process.execPath, [join(__dirname, 'raw-undici-proxy.js')], {
+    env: { PATH: process.env.PATH, PORT: String(port), UPSTREAM: upstream },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error('raw-undici-proxy did not start');
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -145,7 +162,12 @@ function summary(runs) {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-  const [gatewayPort, authPort, usersPort] = [await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, authPort, usersPort, rawPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env = {
     NODE_ENV: 'test',
     LOG_FORMAT: 'json',
@@ -163,9 +185,11 @@ async function main() {
     children.push(await start('users-service', usersPort, env));
     children.push(await start('auth-service', authPort, env));
     children.push(await start('api-gateway', gatewayPort, env));
+    children.push(await startRawProxy(rawPort, `http://127.0.0.1:${usersPort}`));
 
     const gateway = new Pool(`http://127.0.0.1:${gatewayPort}`, { connections: CONCURRENCY * 2 });
     const users = new Pool(`http://127.0.0.1:${usersPort}`, { connections: CONCURRENCY * 2 });
+    const raw = new Pool(`http://127.0.0.1:${rawPort}`, { connections: CONCURRENCY * 2 });
     const email = `bench-${Date.now()}@example.com`;
     const password = 'benchmark password';
     const user = await json(gateway, 'POST', '/api/v1/auth/register', {
@@ -177,15 +201,17 @@ async function main() {
     const headers = { authorization: `Bearer ${accessToken}` };
     const targets = {
       direct: { pool: users, path: `/users/${user.id}` },
+      'raw-proxy': { pool: raw, path: `/api/v1/users/${user.id}` },
       gateway: { pool: gateway, path: `/api/v1/users/${user.id}` },
     };
 
-    const runs = { direct: [], gateway: [] };
+    const runs = { direct: [], 'raw-proxy': [], gateway: [] };
     for (const name of Object.keys(targets)) {
       await load(targets[name].pool, targets[name].path, headers, WARMUP);
     }
     for (let round = 0; round < ROUNDS; round += 1) {
-      const order = round % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+      const names = Object.keys(targets);
+      const order = round % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
         runs[name].push(await load(targets[name].pool, targets[name].path, headers, REQUESTS));
       }
@@ -196,12 +222,12 @@ async function main() {
     console.log(
       `GET /users/:id, ${ROUNDS} rounds x ${REQUESTS} requests per target, ${mode}, loopback, node ${process.version}, load average ${load1} on ${cpus().length} cores`,
     );
-    console.log('target    count   p50 ms   p95 ms   p99 ms      rps  non-200');
+    console.log('target       count   p50 ms   p95 ms   p99 ms      rps  non-200');
     const results = {};
     for (const name of Object.keys(targets)) {
       const s = (results[name] = summary(runs[name]));
       console.log(
-        `${name.padEnd(8)} ${String(s.count).padStart(6)} ${s.p50.toFixed(3).padStart(8)} ${s.p95
+        `${name.padEnd(11)} ${String(s.count).padStart(6)} ${s.p50.toFixed(3).padStart(8)} ${s.p95
           .toFixed(3)
           .padStart(
             8,
@@ -209,14 +235,15 @@ async function main() {
       );
     }
     const d = results.direct;
-    const g = results.gateway;
-    console.log(
-      `gateway overhead: p50 +${(g.p50 - d.p50).toFixed(3)} ms, p95 +${(g.p95 - d.p95).toFixed(3)} ms, p99 +${(
-        g.p99 - d.p99
-      ).toFixed(3)} ms`,
-    );
-    await gateway.close();
-    await users.close();
+    for (const name of ['raw-proxy', 'gateway']) {
+      const r = results[name];
+      console.log(
+        `${name} overhead: p50 +${(r.p50 - d.p50).toFixed(3)} ms, p95 +${(r.p95 - d.p95).toFixed(3)} ms, p99 +${(
+          r.p99 - d.p99
+        ).toFixed(3)} ms`,
+      );
+    }
+    await Promise.all([gateway.close(), users.close(), raw.close()]);
   } finally {
     for (const child of children.reverse()) {
       if (child.exitCode === null) {
