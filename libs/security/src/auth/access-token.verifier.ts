@@ -9,14 +9,37 @@ import { type AuthenticatedUser } from './authenticated-user';
 /** Where the verifier finds public keys: a JWKS URL (cached) or a key held locally. */
 export type KeySource = { jwksUrl: string } | { getKey: () => Promise<KeyLike> };
 
+export interface VerifiedTokenCacheOptions {
+  /** Most tokens remembered; the oldest is forgotten first. Default 10 000; 0 turns it off. */
+  maxEntries?: number;
+  /** Longest a verification is reused, ms, however late the token expires. Default 60 s. */
+  maxAgeMs?: number;
+}
+
+interface CachedVerification {
+  user: AuthenticatedUser;
+  /** The earlier of the token's `exp` and the cache's own bound, epoch ms. */
+  validUntil: number;
+}
+
 /**
  * Verifies access tokens locally: signature (ES256 only), issuer, audience, expiry. With a
  * JWKS URL the key set is cached and refetched on an unknown `kid` at most every 30 s.
+ *
+ * A signature check costs far more than the rest of a request at the gateway, and one
+ * request may be checked twice (the rate limiter keys by user, then the guard), so
+ * successful verifications are remembered until the token expires, at most `maxAgeMs`.
+ * Failures are never cached.
  */
 export class AccessTokenVerifier {
   private readonly keys: JWTVerifyGetKey | (() => Promise<KeyLike>);
+  private readonly verified = new Map<string, CachedVerification>();
+  private readonly maxEntries: number;
+  private readonly maxAgeMs: number;
 
-  constructor(source: KeySource) {
+  constructor(source: KeySource, cache: VerifiedTokenCacheOptions = {}) {
+    this.maxEntries = cache.maxEntries ?? 10_000;
+    this.maxAgeMs = cache.maxAgeMs ?? 60_000;
     this.keys =
       'jwksUrl' in source
         ? createRemoteJWKSet(new URL(source.jwksUrl), {
@@ -29,6 +52,31 @@ export class AccessTokenVerifier {
 
   /** The token's user, or `undefined` for any invalid, expired or forged token. */
   async verify(token: string): Promise<AuthenticatedUser | undefined> {
+    const now = Date.now();
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.validUntil > now) {
+        return cached.user;
+      }
+      this.verified.delete(token);
+    }
+    const result = await this.verifyUncached(token);
+    if (result && this.maxEntries > 0) {
+      if (this.verified.size >= this.maxEntries) {
+        // Maps iterate in insertion order: the first key is the oldest entry.
+        this.verified.delete(this.verified.keys().next().value!);
+      }
+      this.verified.set(token, {
+        user: result.user,
+        validUntil: Math.min(result.expiresAtMs, now + this.maxAgeMs),
+      });
+    }
+    return result?.user;
+  }
+
+  private async verifyUncached(
+    token: string,
+  ): Promise<{ user: AuthenticatedUser; expiresAtMs: number } | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.keys, {
         algorithms: ACCESS_TOKEN_ALGORITHMS,
@@ -42,7 +90,10 @@ export class AccessTokenVerifier {
       if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') {
         return undefined;
       }
-      return { id: payload.sub, email: payload.email, roles };
+      return {
+        user: { id: payload.sub, email: payload.email, roles },
+        expiresAtMs: (payload.exp ?? 0) * 1000,
+      };
     } catch {
       return undefined;
     }

@@ -1,0 +1,85 @@
+import { generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { AccessTokenVerifier } from './access-token.verifier';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './auth.constants';
+
+async function sign(key: KeyLike, expiresInSeconds: number, sub = 'user-1'): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ email: `${sub}@example.com`, roles: ['user'] })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setSubject(sub)
+    .setIssuer(ACCESS_TOKEN_ISSUER)
+    .setAudience(ACCESS_TOKEN_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + expiresInSeconds)
+    .sign(key);
+}
+
+describe(AccessTokenVerifier.name, () => {
+  let privateKey: KeyLike;
+  let publicKey: KeyLike;
+  let keyLookups: number;
+  const verifier = (options?: ConstructorParameters<typeof AccessTokenVerifier>[1]) =>
+    new AccessTokenVerifier(
+      {
+        getKey: async () => {
+          keyLookups += 1;
+          return publicKey;
+        },
+      },
+      options,
+    );
+
+  beforeAll(async () => {
+    ({ privateKey, publicKey } = await generateKeyPair('ES256'));
+  });
+
+  beforeEach(() => {
+    keyLookups = 0;
+  });
+
+  it('verifies a token once and reuses the result', async () => {
+    const v = verifier();
+    const token = await sign(privateKey, 60);
+    const expected = { id: 'user-1', email: 'user-1@example.com', roles: ['user'] };
+    expect(await v.verify(token)).toEqual(expected);
+    expect(await v.verify(token)).toEqual(expected);
+    expect(keyLookups).toBe(1);
+  });
+
+  it('never serves a cached token past its expiry', async () => {
+    const v = verifier();
+    const token = await sign(privateKey, 1);
+    expect(await v.verify(token)).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await v.verify(token)).toBeUndefined();
+  });
+
+  it('does not cache failures', async () => {
+    const v = verifier();
+    const { privateKey: otherKey } = await generateKeyPair('ES256');
+    const forged = await sign(otherKey, 60);
+    expect(await v.verify(forged)).toBeUndefined();
+    expect(await v.verify(forged)).toBeUndefined();
+    expect(keyLookups).toBe(2);
+  });
+
+  it('forgets the oldest token when full, and can be turned off', async () => {
+    const v = verifier({ maxEntries: 2 });
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((sub) => sign(privateKey, 60, sub)));
+    await v.verify(a);
+    await v.verify(b);
+    await v.verify(c);
+    keyLookups = 0;
+    await v.verify(c);
+    await v.verify(b);
+    expect(keyLookups).toBe(0);
+    await v.verify(a);
+    expect(keyLookups).toBe(1);
+
+    const off = verifier({ maxEntries: 0 });
+    keyLookups = 0;
+    await off.verify(a);
+    await off.verify(a);
+    expect(keyLookups).toBe(2);
+  });
+});
