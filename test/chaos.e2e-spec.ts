@@ -62,6 +62,27 @@ describe('x-chaos (e2e)', () => {
         .expect(500);
     });
 
+    it('reaches users-service through auth-service, so registration fails cleanly with 503', async () => {
+      const account = {
+        email: `chaos-${Date.now()}@example.com`,
+        password: 'correct horse battery',
+        displayName: 'Chaos',
+      };
+      const failed = await request(platform.gatewayUrl)
+        .post('/api/v1/auth/register')
+        .set('x-chaos', 'users-service=error')
+        .send(account)
+        .expect(503);
+      expect(failed.body).toMatchObject(errorBody(503));
+      // users-service saw the header on the internal call, and nothing was left behind:
+      // the same email registers once the fault is gone.
+      const applied = platform.apps['users-service']
+        .jsonLogs()
+        .some((line) => line.msg === 'x-chaos applied' && line.requestId === failed.body.requestId);
+      expect(applied).toBe(true);
+      await request(platform.gatewayUrl).post('/api/v1/auth/register').send(account).expect(201);
+    });
+
     it('delays the named service by the requested time', async () => {
       const started = performance.now();
       const res = await me('users-service=latency:400').expect(200);

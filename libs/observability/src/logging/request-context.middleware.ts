@@ -3,10 +3,17 @@ import { Injectable, type NestMiddleware } from '@nestjs/common';
 import { RequestContext } from '@keel/platform';
 import { resolveRequestId } from './request-id';
 
-/** Opens the request's context (request id) for everything that runs while serving it. */
+/** Opens the request's context (request id, chaos header) for everything serving it. */
 @Injectable()
 export class RequestContextMiddleware implements NestMiddleware {
   use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-    RequestContext.run({ requestId: resolveRequestId(req, res) }, next);
+    const chaos = req.headers['x-chaos'];
+    RequestContext.run(
+      {
+        requestId: resolveRequestId(req, res),
+        ...(typeof chaos === 'string' ? { chaos } : {}),
+      },
+      next,
+    );
   }
 }

@@ -5,6 +5,11 @@ export interface RequestContextStore {
   requestId: string;
   /** Set once authentication has identified the caller. */
   userId?: string;
+  /**
+   * The request's `x-chaos` header (CONTRACT §7), passed on to internal calls so that a fault
+   * can be injected one hop further; each app decides itself whether chaos is on.
+   */
+  chaos?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContextStore>();

@@ -63,9 +63,12 @@ export class InternalHttpClient {
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
     }
-    const requestId = RequestContext.requestId();
-    if (requestId) {
-      headers['x-request-id'] = requestId;
+    const context = RequestContext.current();
+    if (context?.requestId) {
+      headers['x-request-id'] = context.requestId;
+    }
+    if (context?.chaos) {
+      headers['x-chaos'] = context.chaos;
     }
     try {
       const response = await request(new URL(path, this.options.baseUrl), {
