@@ -15,24 +15,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot({
-          serviceName: config.serviceName,
-          version: config.version,
-          logLevel: config.logLevel,
-          logFormat: config.logFormat,
-          chaosEnabled: config.chaosEnabled,
-          sentry: config.sentry,
-          health: { redisUrl: config.redisUrl },
-        }),
-        SecurityModule.forRoot({
-          corsOrigins: config.corsOrigins,
-          bodyLimitBytes: config.bodyLimitBytes,
-          throttling: {
-            limiters: serviceRateLimiters(config.rateLimits),
-            redisUrl: config.redisUrl,
-            keyPrefix: `keel:rl:${config.app}:`,
-          },
-        }),
+        ObservabilityModule.forApp(config),
+        SecurityModule.forApp(config, { limiters: serviceRateLimiters(config.rateLimits) }),
         DatabaseModule.forRoot({
           entities: [Credential, Session],
           migrations: [InitialSchema1764230400000],

@@ -7,13 +7,14 @@ import {
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { DRAIN_LISTENER } from '@keel/platform';
+import { type BaseConfig, DRAIN_LISTENER } from '@keel/platform';
 import { LoggerModule } from 'nestjs-pino';
 import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { loggerParams } from './logging/logger-params.factory';
 import { RequestContextMiddleware } from './logging/request-context.middleware';
 import { HealthController } from './health/health.controller';
+import { type HealthOptions } from './health/health-options.interface';
 import { ReadinessState } from './health/readiness.state';
 import { RedisHealthClient } from './health/redis-health.client';
 import { DbPoolCollector } from './metrics/db-pool.collector';
@@ -34,6 +35,22 @@ import { type ObservabilityModuleOptions } from './observability-options.interfa
  */
 @Module({})
 export class ObservabilityModule extends ObservabilityConfigurableModule implements NestModule {
+  /**
+   * `forRoot` from an app's validated configuration; `health` adds readiness checks beyond
+   * the database and Redis (the gateway's upstreams).
+   */
+  static forApp(config: BaseConfig, health: Omit<HealthOptions, 'redisUrl'> = {}): DynamicModule {
+    return ObservabilityModule.forRoot({
+      serviceName: config.serviceName,
+      version: config.version,
+      logLevel: config.logLevel,
+      logFormat: config.logFormat,
+      chaosEnabled: config.chaosEnabled,
+      sentry: config.sentry,
+      health: { ...health, redisUrl: config.redisUrl },
+    });
+  }
+
   static override forRoot(options: ObservabilityModuleOptions): DynamicModule {
     const base = super.forRoot(options);
     MetricsService.configure(options.serviceName);

@@ -10,7 +10,8 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
 import { type Server } from 'node:http';
-import { AccessTokenVerifier } from './auth/access-token.verifier';
+import { type BaseConfig } from '@keel/platform';
+import { AccessTokenVerifier, type KeySource } from './auth/access-token.verifier';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { installClientErrorResponder } from './headers/client-error.responder';
 import { CorsMiddleware } from './headers/cors.middleware';
@@ -18,6 +19,7 @@ import { HelmetMiddleware } from './headers/helmet.middleware';
 import { SecurityConfigurableModule } from './security.module-definition';
 import { type SecurityModuleOptions } from './security-options.interface';
 import { RATE_LIMIT_STORE } from './throttling/throttling.constants';
+import { type RateLimiterDefinition } from './throttling/throttling-options.interface';
 import { createThrottlingProviders } from './throttling/throttling.providers';
 import { JsonBodyMiddleware } from './validation/json-body.middleware';
 import { createValidationPipe } from './validation/validation-pipe.factory';
@@ -31,6 +33,26 @@ import { createValidationPipe } from './validation/validation-pipe.factory';
 export class SecurityModule extends SecurityConfigurableModule implements NestModule, OnModuleInit {
   constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost) {
     super();
+  }
+
+  /**
+   * `forRoot` from an app's validated configuration: its CORS origins, body limit and Redis,
+   * with rate-limit keys prefixed by the app's name.
+   */
+  static forApp(
+    config: BaseConfig,
+    app: { limiters: RateLimiterDefinition[]; auth?: KeySource },
+  ): DynamicModule {
+    return SecurityModule.forRoot({
+      corsOrigins: config.corsOrigins,
+      bodyLimitBytes: config.bodyLimitBytes,
+      throttling: {
+        limiters: app.limiters,
+        redisUrl: config.redisUrl,
+        keyPrefix: `keel:rl:${config.app}:`,
+      },
+      auth: app.auth,
+    });
   }
 
   static override forRoot(options: SecurityModuleOptions): DynamicModule {
