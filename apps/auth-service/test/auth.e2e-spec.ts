@@ -120,6 +120,10 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
         displayName: 'Ada',
         createdAt: expect.any(String),
       });
+      // The instant of registration, to the millisecond, on both drivers.
+      const createdAt = Date.parse(registered.body.createdAt);
+      expect(Math.abs(Date.now() - createdAt)).toBeLessThan(60_000);
+      expect(registered.body.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       // The profile was created through the internal API, with the internal token.
       const call = users.calls.at(-1)!;
       expect(call.body).toEqual({

@@ -54,8 +54,18 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(dto.password);
     const id = randomUUID();
     const roles = this.config.adminEmails.includes(email) ? 'admin,user' : 'user';
+    // Set here, to the millisecond, so both drivers store the instant the client is told (a
+    // database default would round to whole seconds on SQLite).
+    const createdAt = new Date();
     try {
-      await this.credentials.insert({ id, email, passwordHash, roles });
+      await this.credentials.insert({
+        id,
+        email,
+        passwordHash,
+        roles,
+        createdAt,
+        updatedAt: createdAt,
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw AuthErrors.emailTaken();
@@ -82,13 +92,7 @@ export class AuthService {
       }
       throw AuthErrors.profileServiceUnavailable();
     }
-    const credential = await this.credentials.findOneByOrFail({ id });
-    return {
-      id,
-      email,
-      displayName: dto.displayName,
-      createdAt: credential.createdAt.toISOString(),
-    };
+    return { id, email, displayName: dto.displayName, createdAt: createdAt.toISOString() };
   }
 
   /** One answer for an unknown email and a wrong password, in about the same time. */
