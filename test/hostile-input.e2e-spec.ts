@@ -1,10 +1,10 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
-import request from 'supertest';
+import { registerAndLogin, type TestUser, uniqueEmail } from './support/http';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 
 // Table-driven hostile input (CONTRACT §6) against every route of every app, directly and
@@ -22,42 +22,6 @@ const Database = require('better-sqlite3') as new (
   file: string,
   options: { readonly: boolean },
 ) => SqliteDatabase;
-
-interface TestUser {
-  id: string;
-  email: string;
-  password: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
-function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
-}
-
-/** Registers and logs in a new user through the gateway. */
-async function registerAndLogin(
-  gatewayUrl: string,
-  email = uniqueEmail(),
-  displayName = 'Test User',
-): Promise<TestUser> {
-  const password = 'correct horse battery staple';
-  const registered = await request(gatewayUrl)
-    .post('/api/v1/auth/register')
-    .send({ email, password, displayName })
-    .expect(201);
-  const login = await request(gatewayUrl)
-    .post('/api/v1/auth/login')
-    .send({ email, password })
-    .expect(200);
-  return {
-    id: String(registered.body.id),
-    email,
-    password,
-    accessToken: String(login.body.accessToken),
-    refreshToken: String(login.body.refreshToken),
-  };
-}
 
 /** A token signed with auth-service's development key (in the platform's data dir). */
 async function signWithDevKey(

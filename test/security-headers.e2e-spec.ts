@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import request from 'supertest';
+import { registerAndLogin, type TestUser, uniqueEmail } from './support/http';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 
 // CONTRACT §6: every response of every service (successes, errors, 404s, 413/415/431s,
@@ -82,42 +81,6 @@ function expectSecurityHeaders(label: string, reply: Reply): void {
     poweredBy: undefined,
   });
   expect(seen.csp).toContain("frame-ancestors 'none'");
-}
-
-interface TestUser {
-  id: string;
-  email: string;
-  password: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
-function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
-}
-
-/** Registers and logs in a new user through the gateway. */
-async function registerAndLogin(
-  gatewayUrl: string,
-  email = uniqueEmail(),
-  displayName = 'Test User',
-): Promise<TestUser> {
-  const password = 'correct horse battery staple';
-  const registered = await request(gatewayUrl)
-    .post('/api/v1/auth/register')
-    .send({ email, password, displayName })
-    .expect(201);
-  const login = await request(gatewayUrl)
-    .post('/api/v1/auth/login')
-    .send({ email, password })
-    .expect(200);
-  return {
-    id: String(registered.body.id),
-    email,
-    password,
-    accessToken: String(login.body.accessToken),
-    refreshToken: String(login.body.refreshToken),
-  };
 }
 
 const ORIGIN = 'https://app.example.com';
