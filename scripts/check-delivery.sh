@@ -1,0 +1,540 @@
+#!/usr/bin/env bash
+# Checks the delivery files (docker/, prometheus/, grafana/, k8s/) without a Docker engine
+# or a cluster: files parse, names match what the apps really read and export, Prometheus
+# rules pass their unit tests. Exits non-zero on any failure; says what it skipped.
+#
+#   scripts/check-delivery.sh            # promtool / kubectl / python3 parts skip when absent
+#   REQUIRE_TOOLS=1 scripts/check-delivery.sh   # ... or fail when absent (for CI)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+failures=0
+skips=0
+ok() { printf 'ok    %s\n' "$1"; }
+fail() { printf 'FAIL  %s\n' "$1"; failures=$((failures + 1)); }
+skip() {
+  if [ "${REQUIRE_TOOLS:-}" = 1 ]; then
+    fail "$1 (REQUIRE_TOOLS=1)"
+  else
+    printf 'skip  %s\n' "$1"
+    skips=$((skips + 1))
+  fi
+}
+# Runs a command quietly; on failure prints its output under the FAIL line.
+run() {
+  local label=$1
+  shift
+  local out
+  if out=$("$@" 2>&1); then ok "$label"; else fail "$label"; printf '%s\n' "$out" | sed 's/^/      /'; fi
+}
+
+# --- Prometheus: config, rules, rule unit tests (promtool from Debian's `prometheus`) ---
+if command -v promtool >/dev/null 2>&1; then
+  run 'promtool check config prometheus/prometheus.yml' promtool check config prometheus/prometheus.yml
+  run 'promtool check rules prometheus/alerts.yml' promtool check rules prometheus/alerts.yml
+  run 'promtool test rules prometheus/alerts.test.yml' promtool test rules prometheus/alerts.test.yml
+else
+  skip 'promtool checks (config, rules, rule unit tests, PromQL of dashboards): promtool not installed (apt-get install prometheus)'
+fi
+
+# --- Grafana dashboards are what the generator writes ---
+if command -v python3 >/dev/null 2>&1; then
+  run 'grafana/dashboards/*.json match grafana/generate-dashboards.py' python3 grafana/generate-dashboards.py --check
+else
+  skip 'dashboard generator check: python3 not installed'
+fi
+
+# --- Kubernetes: kustomize renders (kubectl kustomize needs no cluster) ---
+rendered=''
+if command -v kubectl >/dev/null 2>&1; then
+  rendered=$(mktemp)
+  if kubectl kustomize k8s/ >"$rendered" 2>"$rendered.err"; then
+    ok 'kubectl kustomize k8s/ renders'
+  else
+    fail 'kubectl kustomize k8s/ renders'
+    sed 's/^/      /' "$rendered.err"
+    rendered=''
+  fi
+else
+  skip 'kubectl kustomize k8s/: kubectl not installed (manifests are still checked file by file)'
+fi
+
+# --- Everything else, in Node (the yaml package is in node_modules) ---
+promql_rules=$(mktemp --suffix=.yml)
+node - "$ROOT" "$rendered" "$promql_rules" <<'NODE'
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const [root, renderedFile, promqlRulesFile] = process.argv.slice(2);
+const rel = (...p) => path.join(root, ...p);
+const read = (...p) => fs.readFileSync(rel(...p), 'utf8');
+let failed = 0;
+const ok = (msg) => console.log(`ok    ${msg}`);
+const fail = (msg, details = []) => {
+  failed += 1;
+  console.log(`FAIL  ${msg}`);
+  for (const d of details) console.log(`      ${d}`);
+};
+const check = (msg, problems) => (problems.length ? fail(msg, problems) : ok(msg));
+
+// A YAML parser from node_modules: `yaml` when present, else js-yaml (eslint brings it).
+let loadAllYaml;
+const fromRoot = (name) => require(require.resolve(name, { paths: [root] }));
+try {
+  const YAML = fromRoot('yaml');
+  loadAllYaml = (text) =>
+    YAML.parseAllDocuments(text, { merge: true }).map((doc) => {
+      if (doc.errors.length) throw new Error(doc.errors.map((e) => e.message).join('; '));
+      return doc.toJS({ maxAliasCount: -1 });
+    });
+} catch {
+  try {
+    const jsYaml = fromRoot('js-yaml');
+    loadAllYaml = (text) => jsYaml.loadAll(text);
+  } catch {
+    fail('load a YAML parser (yaml or js-yaml): run npm ci first');
+    process.exit(1);
+  }
+}
+const parseYaml = (file) => loadAllYaml(read(file)).filter((doc) => doc != null);
+
+// ---------------------------------------------------------------- what the code has
+const APPS = ['api-gateway', 'auth-service', 'users-service'];
+const PORTS = { 'api-gateway': 3000, 'auth-service': 3001, 'users-service': 3002 };
+
+function sourceFiles(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(rel(dir), { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(p));
+    else if (/\.ts$/.test(p) && !/\.(e2e-)?spec\.ts$/.test(p)) out.push(p);
+  }
+  return out;
+}
+const sources = [...sourceFiles('apps'), ...sourceFiles('libs')].filter((f) => f.includes('/src/'));
+const sourceText = sources.map((f) => read(f)).join('\n');
+
+// Metric names: `name: '...'` in a metric declaration, or the *_METRIC constants.
+const declared = new Set();
+for (const m of sourceText.matchAll(/(?:name:\s*|_METRIC\s*=\s*)'([a-z][a-z0-9_]*)'/g)) declared.add(m[1]);
+const appMetrics = [
+  'http_server_request_duration_seconds', 'http_server_requests_in_flight',
+  'gateway_upstream_request_duration_seconds', 'rate_limit_rejections_total',
+  'rate_limit_store_errors_total', 'auth_login_attempts_total', 'auth_tokens_issued_total',
+  'auth_refresh_reuse_detected_total', 'auth_password_hash_duration_seconds',
+  'cache_requests_total', 'db_pool_connections',
+];
+check('the CONTRACT §5 metrics are declared in apps/ and libs/', appMetrics.filter((m) => !declared.has(m)).map((m) => `${m} not found in the source`));
+const histograms = new Set();
+for (const m of sourceText.matchAll(/histogram[^(]*\(\{\s*name:\s*'([a-z0-9_]+)'/g)) histograms.add(m[1]);
+
+// prom-client's defaults, as this prom-client version names them.
+const promClient = require(require.resolve('prom-client', { paths: [root] }));
+const defaultsRegistry = new promClient.Registry();
+promClient.collectDefaultMetrics({ register: defaultsRegistry });
+const defaults = defaultsRegistry.getMetricsAsArray();
+for (const metric of defaults) {
+  if (metric.constructor.name === 'Histogram') histograms.add(metric.name);
+}
+const known = new Set([...declared, ...defaults.map((m) => m.name), 'up']);
+
+const labelNames = new Set(['service', 'instance', 'job', 'app', 'le', 'quantile']);
+for (const m of sourceText.matchAll(/labelNames:\s*\[([^\]]*)\]/g)) {
+  for (const l of m[1].matchAll(/'([a-z_]+)'/g)) labelNames.add(l[1]);
+}
+for (const metric of defaults) for (const l of metric.labelNames ?? []) labelNames.add(l);
+// Label values: each must be a string literal in the file that writes that label.
+const literalsIn = (text) => new Set([...text.matchAll(/'([^'\n]{1,60})'/g)].map((m) => m[1]));
+const valueSources = {
+  service: ['libs/platform/src/config/base-config.ts'],
+  app: ['libs/platform/src/config/base-config.ts'],
+  result: ['apps/auth-service/src/auth/auth.metrics.ts', 'apps/users-service/src/profiles/metered-profile-cache.service.ts'],
+  type: ['apps/auth-service/src/auth/auth.metrics.ts'],
+  operation: ['apps/auth-service/src/auth/auth.metrics.ts'],
+  cache: ['apps/users-service/src/profiles/profile-cache.service.ts'],
+  state: ['libs/observability/src/metrics/db-pool.collector.ts'],
+  limiter: ['libs/security/src/throttling/throttling.constants.ts'],
+  upstream: ['apps/api-gateway/src/proxy/proxy.service.ts'],
+  route: ['libs/observability/src/metrics/metrics.constants.ts', ...sources],
+};
+const labelValues = Object.fromEntries(
+  Object.entries(valueSources).map(([label, files]) => [label, literalsIn(files.map((f) => read(f)).join('\n'))]),
+);
+
+// Environment variables: quoted or back-quoted names in the config readers, and CONTRACT §2.
+const configReaders = [
+  'libs/platform/src/config/base-config.ts',
+  ...APPS.map((a) => fs.readdirSync(rel('apps', a, 'src', 'config')).filter((f) => !f.includes('spec')).map((f) => `apps/${a}/src/config/${f}`)).flat(),
+  'libs/observability/src/tracing/tracing-settings.ts',
+  'libs/observability/src/errors/sentry-settings.ts',
+];
+const envNames = new Set();
+for (const file of configReaders) {
+  for (const m of read(file).matchAll(/[`'"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT|HOST)[`'"]/g)) envNames.add(m[1]);
+}
+const contract = fs.existsSync(rel('..', 'shared', 'CONTRACT.md')) ? fs.readFileSync(rel('..', 'shared', 'CONTRACT.md'), 'utf8') : '';
+const section2 = contract.split(/^## /m).find((s) => s.startsWith('2.')) ?? '';
+for (const m of section2.matchAll(/^\| (.*?) \|/gm)) for (const n of m[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)) envNames.add(n[1]);
+const envProblems = (where, names) =>
+  [...names].filter((n) => !envNames.has(n)).map((n) => `${where}: ${n} is read by no app (not in the config loaders or CONTRACT §2)`);
+
+// ---------------------------------------------------------------- YAML parses
+const yamlFiles = [
+  'docker/docker-compose.yml', 'prometheus/prometheus.yml', 'prometheus/alerts.yml',
+  'prometheus/alerts.test.yml', 'grafana/provisioning/datasources/datasources.yml',
+  'grafana/provisioning/dashboards/dashboards.yml',
+  ...fs.readdirSync(rel('k8s')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `k8s/${f}`),
+];
+const parsed = {};
+const yamlProblems = [];
+for (const file of yamlFiles) {
+  try {
+    parsed[file] = parseYaml(file);
+  } catch (error) {
+    yamlProblems.push(`${file}: ${error.message}`);
+  }
+}
+check(`YAML parses (${yamlFiles.length} files)`, yamlProblems);
+const one = (file) => (parsed[file] ?? [])[0] ?? {};
+
+// ---------------------------------------------------------------- PromQL
+function promqlUse(expr) {
+  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const labels = new Set();
+  const values = [];
+  for (const m of expr.matchAll(/\{([^}]*)\}/g)) {
+    for (const l of m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+      labels.add(l[1]);
+      values.push({ label: l[1], op: l[2], value: l[3] });
+    }
+  }
+  for (const m of noStrings.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
+    for (const l of m[1].split(',').map((s) => s.trim()).filter(Boolean)) labels.add(l);
+  }
+  const bare = noStrings
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'Inf', 'NaN']);
+  const metrics = new Set();
+  for (const m of bare.matchAll(/(^|[^a-zA-Z0-9_:.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\(|[a-zA-Z0-9_:])/g)) {
+    if (!keywords.has(m[2])) metrics.add(m[2]);
+  }
+  return { metrics, labels, values };
+}
+
+const alertGroups = one('prometheus/alerts.yml').groups ?? [];
+const recorded = new Set(alertGroups.flatMap((g) => g.rules).filter((r) => r.record).map((r) => r.record));
+const exprs = [];
+for (const g of alertGroups) for (const r of g.rules) exprs.push({ where: `alerts.yml ${r.alert ?? r.record}`, expr: r.expr });
+
+const dashboards = {};
+const dashboardProblems = [];
+for (const file of fs.readdirSync(rel('grafana/dashboards')).filter((f) => f.endsWith('.json'))) {
+  try {
+    dashboards[file] = JSON.parse(read('grafana/dashboards', file));
+  } catch (error) {
+    dashboardProblems.push(`${file}: ${error.message}`);
+  }
+}
+const datasources = one('grafana/provisioning/datasources/datasources.yml').datasources ?? [];
+const dsUids = new Set(datasources.map((d) => d.uid));
+const uids = new Set();
+const legendLabels = [];
+for (const [file, board] of Object.entries(dashboards)) {
+  if (!board.uid) dashboardProblems.push(`${file}: no uid`);
+  if (uids.has(board.uid)) dashboardProblems.push(`${file}: uid ${board.uid} used twice`);
+  uids.add(board.uid);
+  const ids = new Set();
+  const walk = (panels) => {
+    for (const p of panels ?? []) {
+      if (ids.has(p.id)) dashboardProblems.push(`${file}: panel id ${p.id} used twice`);
+      ids.add(p.id);
+      if (!p.gridPos) dashboardProblems.push(`${file}: panel "${p.title}" has no gridPos`);
+      if (p.type !== 'row' && !dsUids.has(p.datasource?.uid)) dashboardProblems.push(`${file}: panel "${p.title}" uses datasource ${JSON.stringify(p.datasource)}, not a provisioned uid`);
+      for (const t of p.targets ?? []) {
+        if (!dsUids.has(t.datasource?.uid)) dashboardProblems.push(`${file}: "${p.title}" target ${t.refId} has no provisioned datasource uid`);
+        exprs.push({ where: `${file} "${p.title}"`, expr: t.expr });
+        for (const l of (t.legendFormat ?? '').matchAll(/\{\{\s*([a-zA-Z_]+)\s*\}\}/g)) legendLabels.push({ where: `${file} "${p.title}"`, label: l[1] });
+      }
+      walk(p.panels);
+    }
+  };
+  walk(board.panels);
+  for (const v of board.templating?.list ?? []) exprs.push({ where: `${file} variable ${v.name}`, expr: (v.query?.query ?? v.query ?? '').replace(/^label_values\((.*),\s*\w+\)$/, '$1') });
+}
+const expectedBoards = ['keel-overview.json', ...APPS.map((a) => `keel-${a}.json`)];
+for (const b of expectedBoards) if (!dashboards[b]) dashboardProblems.push(`grafana/dashboards/${b} missing`);
+check(`dashboards are valid JSON with unique uids, panel ids and provisioned datasource uids (${Object.keys(dashboards).length})`, dashboardProblems);
+
+const nameProblems = [];
+const labelProblems = [];
+for (const { where, expr } of exprs) {
+  const use = promqlUse(expr);
+  for (const name of use.metrics) {
+    const base = name.replace(/_(bucket|count|sum)$/, '');
+    const ok = known.has(name) || recorded.has(name) || (base !== name && histograms.has(base) && known.has(base));
+    if (!ok) nameProblems.push(`${where}: ${name} is exported by no app`);
+  }
+  for (const l of use.labels) if (!labelNames.has(l)) labelProblems.push(`${where}: label ${l} is on no metric`);
+  for (const { label, op, value } of use.values) {
+    if (!labelValues[label]) continue;
+    if (op === '=~' && !/^[A-Za-z0-9_|\-/:]+$/.test(value)) continue;
+    for (const v of value.split('|')) if (!labelValues[label].has(v)) labelProblems.push(`${where}: ${label}="${v}" is a value no app writes`);
+  }
+}
+for (const { where, label } of legendLabels) if (!labelNames.has(label)) labelProblems.push(`${where}: legend {{${label}}} is on no metric`);
+check(`every metric in dashboards and alert rules is one the apps export (${exprs.length} queries)`, nameProblems);
+check('every label name and value in those queries exists', labelProblems);
+
+// The queries parse as PromQL: promtool checks them as recording rules (Grafana variables
+// replaced by values Prometheus accepts).
+// JSON is YAML, which promtool reads.
+fs.writeFileSync(promqlRulesFile, JSON.stringify({
+  groups: [{ name: 'dashboard-queries', rules: exprs.filter((e) => e.expr).map((e, i) => ({
+    record: `keel:dashboard_query:${i}`,
+    expr: e.expr.replace(/\$__rate_interval|\$__interval/g, '1m').replace(/\$instance/g, '.+'),
+  })) }],
+}));
+
+// ---------------------------------------------------------------- Prometheus config
+{
+  const prom = one('prometheus/prometheus.yml');
+  const problems = [];
+  const jobs = new Map((prom.scrape_configs ?? []).map((j) => [j.job_name, j]));
+  for (const app of APPS) {
+    const job = jobs.get(app);
+    if (!job) { problems.push(`no scrape job ${app}`); continue; }
+    const target = job.static_configs?.[0]?.targets?.[0];
+    if (target !== `${app}:${PORTS[app]}`) problems.push(`${app}: target ${target}, expected ${app}:${PORTS[app]} (compose service:port)`);
+    if ((job.metrics_path ?? '/metrics') !== '/metrics') problems.push(`${app}: metrics_path ${job.metrics_path}`);
+    if (job.static_configs?.[0]?.labels?.app !== app) problems.push(`${app}: target label app=${app} missing (KeelServiceDown and the dashboards use it)`);
+    if (job.honor_labels) problems.push(`${app}: honor_labels would let a target override job/instance`);
+    if (job.static_configs?.[0]?.labels?.service) problems.push(`${app}: a target label "service" would rename the apps' own service label to exported_service`);
+  }
+  for (const f of prom.rule_files ?? []) if (!fs.existsSync(rel('prometheus', f))) problems.push(`rule file ${f} not found beside prometheus.yml`);
+  const alerts = new Set(alertGroups.flatMap((g) => g.rules).filter((r) => r.alert).map((r) => r.alert));
+  for (const a of ['KeelHighErrorRatio', 'KeelAuthLatencyHigh', 'KeelRateLimitStoreErrors', 'KeelServiceDown']) if (!alerts.has(a)) problems.push(`alert ${a} missing`);
+  const tested = new Set((one('prometheus/alerts.test.yml').tests ?? []).flatMap((t) => (t.alert_rule_test ?? []).map((a) => a.alertname)));
+  for (const a of alerts) if (!tested.has(a)) problems.push(`alert ${a} has no promtool unit test`);
+  const firing = new Set();
+  const quiet = new Set();
+  for (const t of one('prometheus/alerts.test.yml').tests ?? []) for (const a of t.alert_rule_test ?? []) (a.exp_alerts?.length ? firing : quiet).add(a.alertname);
+  for (const a of alerts) if (!firing.has(a) || !quiet.has(a)) problems.push(`alert ${a}: tests must show it firing and not firing`);
+  check('prometheus.yml scrapes each app on its own port; every alert has firing and quiet tests', problems);
+}
+
+// ---------------------------------------------------------------- Dockerfile
+{
+  const text = read('docker/Dockerfile').replace(/\\\n/g, ' ');
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const problems = [];
+  const ignore = fs.existsSync(rel('docker/Dockerfile.dockerignore')) ? read('docker/Dockerfile.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : null;
+  if (!ignore) problems.push('docker/Dockerfile.dockerignore missing');
+  const globToRe = (g) => new RegExp('^' + g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*') + '(/.*)?$');
+  const included = (p) => {
+    let inc = true;
+    for (const rule of ignore ?? []) {
+      const neg = rule.startsWith('!');
+      if (globToRe(neg ? rule.slice(1) : rule).test(p)) inc = neg;
+    }
+    return inc;
+  };
+  const anyIncludedUnder = (dir) => {
+    const files = [];
+    const walk = (d) => { for (const e of fs.readdirSync(rel(d), { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) { if (e.name !== 'node_modules') walk(p); } else files.push(p); } };
+    walk(dir);
+    return files.filter(included);
+  };
+  for (const line of lines.filter((l) => /^COPY\s/i.test(l) && !/--from=/.test(l))) {
+    const parts = line.split(/\s+/).slice(1).filter((p) => !p.startsWith('--'));
+    for (const src of parts.slice(0, -1)) {
+      if (!fs.existsSync(rel(src))) { problems.push(`COPY ${src}: not in the repository`); continue; }
+      if (fs.statSync(rel(src)).isDirectory()) {
+        if (anyIncludedUnder(src).length === 0) problems.push(`COPY ${src}: everything under it is excluded by the .dockerignore`);
+      } else if (!included(src)) problems.push(`COPY ${src}: excluded by docker/Dockerfile.dockerignore`);
+    }
+  }
+  for (const needed of ['apps/api-gateway/src/main.ts', 'libs/platform/src/index.ts', 'apps/auth-service/tsconfig.app.json', 'libs/platform/tsconfig.lib.json']) {
+    if (!included(needed)) problems.push(`${needed} is excluded from the build context`);
+  }
+  for (const spec of ['apps/auth-service/src/config/auth-config.spec.ts']) if (fs.existsSync(rel(spec)) && included(spec)) problems.push(`${spec} should not be in the build context`);
+  const froms = lines.filter((l) => /^FROM\s/i.test(l));
+  const nodeImage = (text.match(/ARG NODE_IMAGE=(\S+)/) ?? [])[1] ?? '';
+  if (!/^node:24[.\-]/.test(nodeImage)) problems.push(`base image ${nodeImage}: CONTRACT §1 wants Node.js 24 LTS`);
+  if (froms.length < 3) problems.push('not a multi-stage build');
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  if (!/^USER\s+(node|1000)/m.test(runtime)) problems.push('runtime stage does not switch to a non-root USER');
+  if (!/npm ci --omit=dev/.test(text)) problems.push('production dependencies are not installed with npm ci --omit=dev');
+  if (!/HEALTHCHECK[\s\S]*healthcheck\.js/.test(runtime)) problems.push('no HEALTHCHECK in the runtime stage');
+  if (!/\/health\/live/.test(read('docker/healthcheck.js'))) problems.push('docker/healthcheck.js does not probe /health/live');
+  if (!/NODE_ENV=production/.test(runtime) || !/HOST=0\.0\.0\.0/.test(runtime)) problems.push('runtime stage must set NODE_ENV=production and HOST=0.0.0.0');
+  if (!/ENV APP=\$\{APP\}/.test(runtime)) problems.push('runtime stage must keep APP as an ENV for CMD');
+  if (!/CMD .*exec node .*dist\/apps\/\$\{APP\}\/main\.js/.test(runtime)) problems.push('CMD does not exec node dist/apps/${APP}/main.js');
+  // Where the build puts each app: the path the image copies and runs.
+  for (const app of APPS) {
+    const tsconfig = JSON.parse(read('apps', app, 'tsconfig.app.json'));
+    const out = path.normalize(path.join('apps', app, tsconfig.compilerOptions.outDir));
+    if (out !== path.join('dist', 'apps', app)) problems.push(`${app} builds to ${out}, the image expects dist/apps/${app}`);
+  }
+  const pkg = JSON.parse(read('package.json'));
+  for (const native of ['better-sqlite3', '@node-rs/argon2']) if (!pkg.dependencies[native]) problems.push(`${native} is not a production dependency any more: revisit the toolchain stage`);
+  check('docker/Dockerfile: paths exist and reach the build context, Node 24, non-root, HEALTHCHECK, CMD', problems);
+}
+
+// ---------------------------------------------------------------- docker-compose.yml
+{
+  const compose = one('docker/docker-compose.yml');
+  const services = compose.services ?? {};
+  const problems = [];
+  for (const s of [...APPS, 'postgres', 'redis', 'jaeger', 'prometheus', 'grafana']) if (!services[s]) problems.push(`service ${s} missing`);
+  for (const [name, svc] of Object.entries(services)) {
+    for (const dep of Object.keys(svc.depends_on ?? {})) {
+      if (!services[dep]) problems.push(`${name} depends on unknown ${dep}`);
+      const cond = svc.depends_on[dep]?.condition;
+      if (cond === 'service_healthy' && !services[dep]?.healthcheck && !APPS.includes(dep)) problems.push(`${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+    }
+    for (const v of svc.volumes ?? []) {
+      const src = typeof v === 'string' ? v.split(':')[0] : v.source;
+      if (src.startsWith('.') && !fs.existsSync(path.join(root, 'docker', src))) problems.push(`${name}: mounted ${src} does not exist`);
+    }
+    if (!APPS.includes(name) && !svc.healthcheck && !['jaeger'].includes(name)) problems.push(`${name}: no healthcheck`);
+  }
+  const published = [];
+  for (const app of APPS) {
+    const svc = services[app] ?? {};
+    const env = svc.environment ?? {};
+    if (svc.build?.args?.APP !== app) problems.push(`${app}: build arg APP=${svc.build?.args?.APP}`);
+    if (svc.build?.dockerfile !== 'docker/Dockerfile' || svc.build?.context !== '..') problems.push(`${app}: must build docker/Dockerfile with the repository as context`);
+    if (String(env.PORT) !== String(PORTS[app])) problems.push(`${app}: PORT ${env.PORT}`);
+    if (env.NODE_ENV !== 'production') problems.push(`${app}: NODE_ENV must be production`);
+    if (!env.INTERNAL_TOKEN) problems.push(`${app}: INTERNAL_TOKEN unset (refused in production)`);
+    if (env.CHAOS_ENABLED !== undefined) problems.push(`${app}: CHAOS_ENABLED is refused in production`);
+    if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== 'http://jaeger:4318') problems.push(`${app}: OTEL_EXPORTER_OTLP_ENDPOINT should be http://jaeger:4318`);
+    if (app !== 'api-gateway' && !/^postgres:\/\/[^@]+@postgres:5432\//.test(env.DATABASE_URL ?? '')) problems.push(`${app}: DATABASE_URL should point at the postgres service`);
+    if (env.REDIS_URL !== 'redis://redis:6379') problems.push(`${app}: REDIS_URL should be redis://redis:6379`);
+    if (env.AUTH_SERVICE_URL !== 'http://auth-service:3001' || env.USERS_SERVICE_URL !== 'http://users-service:3002') problems.push(`${app}: upstream URLs must name the compose services`);
+    problems.push(...envProblems(`compose ${app}`, Object.keys(env)));
+    for (const p of svc.ports ?? []) published.push({ app, p: String(p) });
+  }
+  if (!('JWT_PRIVATE_KEY' in (services['auth-service']?.environment ?? {}))) problems.push('auth-service: JWT_PRIVATE_KEY unset (required in production)');
+  for (const { app, p } of published) if (app !== 'api-gateway' && !p.startsWith('127.0.0.1:')) problems.push(`${app} published on all interfaces (${p}); only the gateway is public`);
+  if (!(services['api-gateway']?.ports ?? []).some((p) => String(p).endsWith(':3000'))) problems.push('the gateway is not published');
+  const promCmd = (services.prometheus?.command ?? []).join(' ');
+  if (!promCmd.includes('--enable-feature=exemplar-storage')) problems.push('prometheus: --enable-feature=exemplar-storage missing');
+  const jaegerPorts = (services.jaeger?.ports ?? []).join(' ');
+  for (const p of ['4317', '4318', '16686']) if (!jaegerPorts.includes(`:${p}`)) problems.push(`jaeger: port ${p} not published`);
+  if (services.jaeger?.environment?.COLLECTOR_OTLP_ENABLED !== 'true') problems.push('jaeger: COLLECTOR_OTLP_ENABLED must be "true"');
+  const grafanaPorts = (services.grafana?.ports ?? []).map(String);
+  if (grafanaPorts.some((p) => p.startsWith('3000:'))) problems.push('grafana published on 3000, the gateway\'s port');
+  if (!(services.prometheus?.ports ?? []).some((p) => String(p).startsWith('9090:'))) problems.push('prometheus not on 9090');
+  check('docker/docker-compose.yml: services, healthchecks, depends_on, mounts, production env, ports', problems);
+}
+
+// ---------------------------------------------------------------- Grafana provisioning
+{
+  const problems = [];
+  const prom = datasources.find((d) => d.type === 'prometheus');
+  const jaeger = datasources.find((d) => d.type === 'jaeger');
+  if (!prom || !jaeger) problems.push('Prometheus and Jaeger datasources must both be provisioned');
+  const link = prom?.jsonData?.exemplarTraceIdDestinations?.[0];
+  if (link?.name !== 'trace_id' || link?.datasourceUid !== jaeger?.uid) problems.push('Prometheus exemplars must link trace_id to the Jaeger datasource uid');
+  if (!/exemplarLabels|trace_id/.test(read('libs/observability/src/metrics/duration-histogram.ts'))) problems.push('the apps no longer label exemplars trace_id');
+  if (prom?.url !== 'http://prometheus:9090' || jaeger?.url !== 'http://jaeger:16686') problems.push('datasource URLs must name the compose services');
+  const provider = one('grafana/provisioning/dashboards/dashboards.yml').providers?.[0];
+  const compose = one('docker/docker-compose.yml');
+  const mounts = (compose.services?.grafana?.volumes ?? []).map(String);
+  if (!mounts.some((m) => m.startsWith('../grafana/dashboards:' + provider?.options?.path))) problems.push(`dashboards provider path ${provider?.options?.path} is not where compose mounts grafana/dashboards`);
+  check('Grafana provisioning: datasources by uid, exemplar link to Jaeger, dashboard path', problems);
+}
+
+// ---------------------------------------------------------------- Kubernetes
+{
+  const problems = [];
+  const kustomization = one('k8s/kustomization.yaml');
+  for (const r of kustomization.resources ?? []) if (!fs.existsSync(rel('k8s', r))) problems.push(`kustomization resource ${r} missing`);
+  let docs;
+  if (renderedFile) {
+    docs = loadAllYaml(fs.readFileSync(renderedFile, 'utf8')).filter(Boolean);
+  } else {
+    docs = (kustomization.resources ?? []).flatMap((r) => parsed[`k8s/${r}`] ?? []);
+  }
+  const of = (kind) => docs.filter((d) => d.kind === kind);
+  const byName = (kind, name) => of(kind).find((d) => d.metadata?.name === name);
+  const secret = byName('Secret', 'keel-secrets');
+  const config = byName('ConfigMap', 'keel-config');
+  const secretKeys = new Set(Object.keys({ ...(secret?.stringData ?? {}), ...(secret?.data ?? {}) }));
+  if (!secret) problems.push('Secret keel-secrets missing');
+  if (!config) problems.push('ConfigMap keel-config missing');
+  problems.push(...envProblems('ConfigMap keel-config', Object.keys(config?.data ?? {})));
+  if (config?.data?.CHAOS_ENABLED !== undefined) problems.push('ConfigMap: CHAOS_ENABLED is refused in production');
+  if (config?.data?.NODE_ENV !== 'production') problems.push('ConfigMap: NODE_ENV must be production');
+  if (config?.data?.AUTH_SERVICE_URL !== 'http://auth-service:3001' || config?.data?.USERS_SERVICE_URL !== 'http://users-service:3002') problems.push('ConfigMap: upstream URLs must name the Services');
+  for (const [key, value] of Object.entries(secret?.stringData ?? {})) {
+    if (key === 'INTERNAL_TOKEN' && value.length >= 16) problems.push('Secret placeholder INTERNAL_TOKEN must be too short to start (so a forgotten placeholder fails)');
+  }
+  for (const app of APPS) {
+    const d = byName('Deployment', app);
+    if (!d) { problems.push(`Deployment ${app} missing`); continue; }
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    const env = new Map((c.env ?? []).map((e) => [e.name, e]));
+    const where = `Deployment ${app}`;
+    problems.push(...envProblems(where, env.keys()));
+    if ((d.spec.replicas ?? 1) < 2) problems.push(`${where}: fewer than 2 replicas`);
+    if (String(env.get('PORT')?.value) !== String(PORTS[app])) problems.push(`${where}: PORT must be ${PORTS[app]}`);
+    if (c.ports?.[0]?.containerPort !== PORTS[app]) problems.push(`${where}: containerPort`);
+    if (!env.has('INTERNAL_TOKEN')) problems.push(`${where}: INTERNAL_TOKEN not set`);
+    if (app === 'auth-service' && !env.has('JWT_PRIVATE_KEY')) problems.push(`${where}: JWT_PRIVATE_KEY not set`);
+    if (app !== 'api-gateway' && !env.has('DATABASE_URL')) problems.push(`${where}: DATABASE_URL not set`);
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && (ref.name !== 'keel-secrets' || !secretKeys.has(ref.key))) problems.push(`${where}: ${e.name} refers to ${ref.name}/${ref.key}, not in the Secret`);
+    }
+    if (!(c.envFrom ?? []).some((e) => e.configMapRef?.name === 'keel-config')) problems.push(`${where}: does not load keel-config`);
+    if (c.livenessProbe?.httpGet?.path !== '/health/live') problems.push(`${where}: liveness must probe /health/live`);
+    if (c.readinessProbe?.httpGet?.path !== '/health/ready') problems.push(`${where}: readiness must probe /health/ready`);
+    if (!c.lifecycle?.preStop) problems.push(`${where}: no preStop`);
+    if (!((pod.terminationGracePeriodSeconds ?? 30) > 15)) problems.push(`${where}: terminationGracePeriodSeconds must exceed 15`);
+    if (!pod.securityContext?.runAsNonRoot) problems.push(`${where}: runAsNonRoot`);
+    if (!c.securityContext?.readOnlyRootFilesystem) problems.push(`${where}: readOnlyRootFilesystem`);
+    if (c.securityContext?.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation must be false`);
+    const dataDir = config?.data?.KEEL_DATA_DIR ?? '';
+    if (!(c.volumeMounts ?? []).some((m) => dataDir.startsWith(m.mountPath))) problems.push(`${where}: KEEL_DATA_DIR ${dataDir} is not on a writable volume`);
+    if (!c.resources?.requests || !c.resources?.limits?.memory) problems.push(`${where}: resources`);
+    const svc = byName('Service', app);
+    if (!svc || svc.spec.ports[0].port !== PORTS[app]) problems.push(`Service ${app} missing or not on ${PORTS[app]}`);
+    if (svc && svc.spec.type && svc.spec.type !== 'ClusterIP') problems.push(`Service ${app}: ${svc.spec.type}; only the Ingress is public`);
+    const sel = d.spec.selector.matchLabels;
+    const labels = d.spec.template.metadata.labels;
+    if (svc && !Object.entries(svc.spec.selector).every(([k, v]) => labels[k] === v)) problems.push(`Service ${app} does not select the pods`);
+    if (!of('PodDisruptionBudget').some((p) => Object.entries(p.spec.selector.matchLabels).every(([k, v]) => sel[k] === v))) problems.push(`${where}: no PodDisruptionBudget`);
+    const policies = of('NetworkPolicy').filter((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/name'] === app);
+    if (policies.length === 0) problems.push(`${where}: no NetworkPolicy`);
+  }
+  if (!of('NetworkPolicy').some((p) => Object.keys(p.spec.podSelector ?? {}).length === 0 && (p.spec.ingress ?? []).length === 0)) problems.push('no default-deny NetworkPolicy');
+  const ingressBackends = of('Ingress').flatMap((i) => i.spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)));
+  if (ingressBackends.length === 0 || ingressBackends.some((b) => b !== 'api-gateway')) problems.push(`Ingress must route only to api-gateway (routes to ${ingressBackends.join(', ')})`);
+  if (renderedFile && docs.some((d) => d.metadata?.namespace && d.metadata.namespace !== 'keel' && d.kind !== 'Namespace')) problems.push('objects outside namespace keel');
+  check(`k8s: ${docs.length} objects; env names, Secret keys, probes, preStop, grace, non-root, read-only, PDBs, NetworkPolicies, Ingress`, problems);
+}
+
+process.exit(failed ? 1 : 0);
+NODE
+node_rc=$?
+[ $node_rc -eq 0 ] || failures=$((failures + 1))
+
+if command -v promtool >/dev/null 2>&1 && [ -s "$promql_rules" ]; then
+  run 'every dashboard and alert query parses as PromQL (promtool)' promtool check rules "$promql_rules"
+fi
+rm -f "$promql_rules" ${rendered:+"$rendered" "$rendered.err"}
+
+echo
+if [ $failures -gt 0 ]; then
+  echo "check-delivery: $failures check(s) failed"
+  exit 1
+fi
+echo "check-delivery: all checks passed ($skips skipped)"
+echo 'Not checked here (needs a Docker engine or a cluster): docker build, compose up, kubectl apply.'
