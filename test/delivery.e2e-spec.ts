@@ -1,0 +1,409 @@
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { type MetricFamily, parseExposition } from './support/exposition';
+import { registerAndLogin, uniqueEmail } from './support/http';
+import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver';
+import {
+  ALL_APPS,
+  type AppName,
+  type EnvPatch,
+  freePort,
+  type Platform,
+  startPlatform,
+} from './support/platform';
+import { type PrivateRedis, startRedisServer } from './support/redis-server';
+import { describeWithPostgres } from './support/services';
+
+// Three processes start per platform, and argon2 runs on a busy two-core machine.
+jest.setTimeout(90_000);
+
+const ROOT = join(__dirname, '..');
+const read = (...path: string[]): string => readFileSync(join(ROOT, ...path), 'utf8');
+// js-yaml is in the tree through eslint; no type package is installed for it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { loadAll } = require('js-yaml') as { loadAll(text: string): unknown[] };
+// Parsed YAML and JSON documents, read by their known shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const yaml = (...path: string[]): Json[] => loadAll(read(...path)).filter(Boolean) as Json[];
+
+/** The P-256 signing key as an operator would put it in an env file: one line, `\n` escapes. */
+const JWT_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString()
+  .trim()
+  .replace(/\n/g, '\\n');
+const INTERNAL_TOKEN = randomBytes(24).toString('base64url');
+
+/** Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}`. */
+function interpolate(value: string, vars: Record<string, string | undefined>): string {
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])([^}]*))?\}/g,
+    (_match, name: string, op: string | undefined, arg: string) => {
+      const set = vars[name];
+      if (op === '?' && !set) {
+        throw new Error(`docker-compose.yml needs ${name}: ${arg}`);
+      }
+      return set || (op === '-' ? arg : '');
+    },
+  );
+}
+
+/**
+ * What the harness decides on this machine (ports, upstream URLs, the test database) is left
+ * to it; every other variable is exactly what the delivery file sets.
+ */
+const HARNESS_OWNED = ['PORT', 'AUTH_SERVICE_URL', 'USERS_SERVICE_URL', 'DATABASE_URL'];
+
+function localize(env: Record<string, string>, otlpUrl: string, redisUrl: string): EnvPatch {
+  const out: EnvPatch = { ...env };
+  for (const name of HARNESS_OWNED) {
+    delete out[name];
+  }
+  if (out.REDIS_URL) {
+    out.REDIS_URL = redisUrl;
+  }
+  if (out.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    out.OTEL_EXPORTER_OTLP_ENDPOINT = otlpUrl;
+  }
+  return out;
+}
+
+function composeEnv(app: AppName): Record<string, string> {
+  const [compose] = yaml('docker', 'docker-compose.yml');
+  const env = (compose.services[app].environment ?? {}) as Record<
+    string,
+    string | number | boolean | null
+  >;
+  const vars = { JWT_PRIVATE_KEY };
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [name, interpolate(String(value ?? ''), vars)]),
+  );
+}
+
+function kubernetesEnv(app: AppName): Record<string, string> {
+  const [config] = yaml('k8s', 'configmap.yaml');
+  const deployment = yaml('k8s', `${app}.yaml`).find((doc) => doc.kind === 'Deployment')!;
+  const secrets: Record<string, string> = {
+    INTERNAL_TOKEN,
+    JWT_PRIVATE_KEY,
+    REDIS_URL: 'redis://placeholder',
+    SENTRY_DSN: '',
+  };
+  const env: Record<string, string> = { ...(config.data as Record<string, string>) };
+  for (const entry of deployment.spec.template.spec.containers[0].env as Json[]) {
+    const key = entry.valueFrom?.secretKeyRef?.key as string | undefined;
+    env[entry.name as string] =
+      key === undefined ? String(entry.value ?? '') : (secrets[key] ?? '');
+  }
+  return env;
+}
+
+/** One PromQL query of a dashboard or an alert rule. */
+interface Query {
+  where: string;
+  expr: string;
+  legend?: string;
+}
+
+function deliveryQueries(): Query[] {
+  const queries: Query[] = [];
+  for (const group of yaml('prometheus', 'alerts.yml')[0].groups as Json[]) {
+    for (const rule of group.rules as Json[]) {
+      queries.push({ where: `alerts.yml ${rule.alert ?? rule.record}`, expr: rule.expr });
+    }
+  }
+  const dir = join(ROOT, 'grafana', 'dashboards');
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
+    const walk = (panels: Json[] = []): void => {
+      for (const panel of panels) {
+        for (const target of (panel.targets ?? []) as Json[]) {
+          queries.push({
+            where: `${file} "${panel.title}"`,
+            expr: target.expr,
+            legend: target.legendFormat,
+          });
+        }
+        walk(panel.panels);
+      }
+    };
+    walk((JSON.parse(readFileSync(join(dir, file), 'utf8')) as Json).panels);
+  }
+  return queries;
+}
+
+const GROUPING = /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g;
+const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+
+/** Series names, label names and `service` values a query uses (a small PromQL reader). */
+function uses(query: Query): { metrics: string[]; labels: string[]; services: string[] } {
+  const labels = new Set<string>();
+  const services: string[] = [];
+  for (const [, matchers] of query.expr.matchAll(/\{([^}]*)\}/g)) {
+    for (const [, name, op, value] of matchers.matchAll(
+      /([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g,
+    )) {
+      labels.add(name);
+      if (name === 'service' && (op === '=' || op === '=~')) {
+        services.push(...value.split('|'));
+      }
+    }
+  }
+  for (const [, list] of query.expr.matchAll(GROUPING)) {
+    list
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .forEach((l) => labels.add(l));
+  }
+  for (const [, name] of (query.legend ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
+    labels.add(name);
+  }
+  const bare = query.expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(GROUPING, ' ');
+  const metrics = [...bare.matchAll(/(^|[^\w:.$])([a-zA-Z_:][\w:]*)(?!\s*\(|[\w:])/g)]
+    .map((m) => m[2])
+    .filter((name) => !KEYWORDS.has(name.toLowerCase()));
+  return { metrics, labels: [...labels], services };
+}
+
+async function scrape(url: string): Promise<Map<string, MetricFamily>> {
+  const res = await request(url)
+    .get('/metrics')
+    .set('accept', 'application/openmetrics-text; version=1.0.0')
+    .expect(200);
+  return parseExposition(res.text, 'openmetrics');
+}
+
+async function waitReady(platform: Platform): Promise<Record<AppName, number>> {
+  const status = {} as Record<AppName, number>;
+  for (const app of ALL_APPS) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      status[app] = (await request(platform.apps[app].url).get('/health/ready')).status;
+      if (status[app] === 200 || Date.now() > deadline) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  return status;
+}
+
+describeWithPostgres()('delivery files against the built apps', () => {
+  let receiver: OtlpReceiver;
+  // A private Redis: rate-limit counts (and blocks) must not leak to or from other suites.
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    redis = await startRedisServer();
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+    await redis?.stop();
+  });
+
+  describe('with the environment of docker/docker-compose.yml (production mode)', () => {
+    let platform: Platform;
+    const scrapes = {} as Record<AppName, Map<string, MetricFamily>>;
+
+    beforeAll(async () => {
+      const appEnv: Partial<Record<AppName, EnvPatch>> = {};
+      for (const app of ALL_APPS) {
+        appEnv[app] = localize(composeEnv(app), receiver.url, redis.url);
+      }
+      // So that 429s (and with them the rejection series) happen within a few requests.
+      appEnv['api-gateway']!.RATE_LIMIT_LOGIN_ACCOUNT = '2/300s';
+      appEnv['auth-service']!.RATE_LIMIT_SERVICE = '20/60s';
+      appEnv['users-service']!.RATE_LIMIT_SERVICE = '20/60s';
+      platform = await startPlatform({ database: 'postgres', appEnv });
+    });
+
+    afterAll(async () => {
+      await platform?.stop();
+    });
+
+    it('starts every app and each becomes ready (database, Redis, upstreams)', async () => {
+      expect(composeEnv('auth-service')).toMatchObject({ NODE_ENV: 'production' });
+      expect(await waitReady(platform)).toEqual({
+        'api-gateway': 200,
+        'auth-service': 200,
+        'users-service': 200,
+      });
+    });
+
+    it('serves every metric and label the dashboards and alert rules query, per service', async () => {
+      const gateway = platform.gatewayUrl;
+      const user = await registerAndLogin(gateway, uniqueEmail('delivery'));
+      const rotated = await request(gateway)
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(200);
+      await request(gateway)
+        .post('/api/v1/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
+      const bearer = `Bearer ${rotated.body.accessToken as string}`;
+      for (let i = 0; i < 2; i += 1) {
+        await request(gateway)
+          .get(`/api/v1/users/${user.id}`)
+          .set('authorization', bearer)
+          .expect(200);
+      }
+      const victim = uniqueEmail('delivery-locked');
+      for (const expected of [401, 401, 429]) {
+        await request(gateway)
+          .post('/api/v1/auth/login')
+          .send({ email: victim, password: 'not the right password' })
+          .expect(expected);
+      }
+      // Each service's own limiter, called directly as a misbehaving in-cluster client would.
+      for (const [app, path] of [
+        ['auth-service', '/auth/me'],
+        ['users-service', '/users/me'],
+      ] as const) {
+        let status = 200;
+        for (let i = 0; i < 25 && status !== 429; i += 1) {
+          status = (await request(platform.apps[app].url).get(path).set('authorization', bearer))
+            .status;
+        }
+        expect({ app, status }).toEqual({ app, status: 429 });
+      }
+      for (const app of ALL_APPS) {
+        scrapes[app] = await scrape(platform.apps[app].url);
+      }
+
+      const recorded = new Set(
+        (yaml('prometheus', 'alerts.yml')[0].groups as Json[])
+          .flatMap((g) => g.rules as Json[])
+          .map((r) => r.record as string | undefined)
+          .filter(Boolean),
+      );
+      // Added by Prometheus (the target's labels), not by the apps.
+      const targetLabels = new Set(['instance', 'job', 'app']);
+      const problems: string[] = [];
+      const queries = deliveryQueries();
+      for (const query of queries) {
+        const use = uses(query);
+        const targets = use.services.length ? (use.services as AppName[]) : [...ALL_APPS];
+        const seenLabels = new Set<string>();
+        for (const metric of use.metrics) {
+          if (metric === 'up' || recorded.has(metric)) {
+            continue;
+          }
+          for (const app of targets) {
+            // By sample name: OpenMetrics names a counter's family without `_total`.
+            const samples = [...(scrapes[app] ?? new Map()).values()]
+              .flatMap((f) => f.samples)
+              .filter((s) => s.name === metric);
+            if (use.services.length && samples.length === 0) {
+              problems.push(`${query.where}: ${app} serves no ${metric} series`);
+            }
+            samples.forEach((s) => Object.keys(s.labels).forEach((l) => seenLabels.add(l)));
+          }
+          if (!use.services.length && seenLabels.size === 0) {
+            problems.push(`${query.where}: no app serves ${metric}`);
+          }
+        }
+        if (use.metrics.every((m) => m === 'up' || recorded.has(m))) {
+          continue;
+        }
+        for (const label of use.labels) {
+          if (!targetLabels.has(label) && !seenLabels.has(label)) {
+            problems.push(`${query.where}: label ${label} is on none of its series`);
+          }
+        }
+      }
+      expect(queries.length).toBeGreaterThan(40);
+      expect(problems).toEqual([]);
+    });
+
+    it('labels every series with its service and puts trace_id exemplars where Grafana looks', () => {
+      const wrongService = ALL_APPS.flatMap((app) =>
+        [...scrapes[app].values()]
+          .flatMap((family) => family.samples)
+          .filter((sample) => sample.labels.service !== app)
+          .map((sample) => `${app}: ${sample.name} service=${sample.labels.service}`),
+      );
+      expect(wrongService).toEqual([]);
+
+      const [datasources] = yaml('grafana', 'provisioning', 'datasources', 'datasources.yml');
+      const prometheus = (datasources.datasources as Json[]).find((d) => d.type === 'prometheus')!;
+      const exemplarLabel = prometheus.jsonData.exemplarTraceIdDestinations[0].name as string;
+      const exemplars = [...scrapes['api-gateway'].values()]
+        .flatMap((family) => family.samples)
+        .filter((sample) => sample.name === 'http_server_request_duration_seconds_bucket')
+        .map((sample) => sample.exemplar?.labels[exemplarLabel])
+        .filter(Boolean);
+      expect(exemplars.length).toBeGreaterThan(0);
+      expect(exemplars.every((id) => /^[0-9a-f]{32}$/.test(id!))).toBe(true);
+    });
+
+    it('docker/healthcheck.js passes on a live app and fails on a closed port', async () => {
+      const probe = (port: number): number | null =>
+        spawnSync(process.execPath, [join(ROOT, 'docker', 'healthcheck.js')], {
+          env: { PATH: process.env.PATH, PORT: String(port) },
+          timeout: 10_000,
+        }).status;
+      expect(probe(platform.apps['users-service'].port)).toBe(0);
+      expect(probe(await freePort())).toBe(1);
+    });
+  });
+
+  describe('with the environment of the k8s/ manifests (Secret filled in)', () => {
+    let platform: Platform;
+
+    beforeAll(async () => {
+      const appEnv: Partial<Record<AppName, EnvPatch>> = {};
+      for (const app of ALL_APPS) {
+        appEnv[app] = localize(kubernetesEnv(app), receiver.url, redis.url);
+      }
+      platform = await startPlatform({ database: 'postgres', appEnv });
+    });
+
+    afterAll(async () => {
+      await platform?.stop();
+    });
+
+    it('starts every app ready, and a user can register and log in through the gateway', async () => {
+      expect(kubernetesEnv('api-gateway')).toMatchObject({ NODE_ENV: 'production' });
+      expect(await waitReady(platform)).toEqual({
+        'api-gateway': 200,
+        'auth-service': 200,
+        'users-service': 200,
+      });
+      const user = await registerAndLogin(platform.gatewayUrl, uniqueEmail('k8s'));
+      await request(platform.gatewayUrl)
+        .get('/api/v1/users/me')
+        .set('authorization', `Bearer ${user.accessToken}`)
+        .expect(200);
+    });
+
+    it('refuses to start with the Secret placeholders left in', async () => {
+      const [secret] = yaml('k8s', 'secret.yaml');
+      const placeholders = secret.stringData as Record<string, string>;
+      const env: EnvPatch = {
+        ...kubernetesEnv('auth-service'),
+        INTERNAL_TOKEN: placeholders.INTERNAL_TOKEN,
+        JWT_PRIVATE_KEY: placeholders.JWT_PRIVATE_KEY,
+      };
+      delete env.DATABASE_URL;
+      const result = spawnSync(
+        process.execPath,
+        [join(ROOT, 'dist', 'apps', 'auth-service', 'main.js')],
+        { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 20_000 },
+      );
+      expect(result.status).toBe(1);
+      expect(result.stdout + result.stderr).toMatch(/INTERNAL_TOKEN/);
+      expect(result.stdout + result.stderr).toMatch(/JWT_PRIVATE_KEY/);
+    });
+  });
+});
