@@ -182,7 +182,7 @@ const envProblems = (where, names) =>
 
 // ---------------------------------------------------------------- YAML parses
 const yamlFiles = [
-  'docker/docker-compose.yml', 'prometheus/prometheus.yml', 'prometheus/alerts.yml',
+  'docker/docker-compose.yml', 'docker/docker-compose.chaos.yml', 'prometheus/prometheus.yml', 'prometheus/alerts.yml',
   'prometheus/alerts.test.yml', 'grafana/provisioning/datasources/datasources.yml',
   'grafana/provisioning/dashboards/dashboards.yml',
   ...fs.readdirSync(rel('k8s')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `k8s/${f}`),
@@ -414,7 +414,7 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
     if (env.CHAOS_ENABLED !== undefined) problems.push(`${app}: CHAOS_ENABLED is refused in production`);
     if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== 'http://jaeger:4318') problems.push(`${app}: OTEL_EXPORTER_OTLP_ENDPOINT should be http://jaeger:4318`);
     if (app !== 'api-gateway' && !/^postgres:\/\/[^@]+@postgres:5432\//.test(env.DATABASE_URL ?? '')) problems.push(`${app}: DATABASE_URL should point at the postgres service`);
-    if (env.REDIS_URL !== 'redis://redis:6379') problems.push(`${app}: REDIS_URL should be redis://redis:6379`);
+    if (app === 'api-gateway' && env.REDIS_URL !== 'redis://redis:6379') problems.push(`${app}: REDIS_URL should be redis://redis:6379`);
     if (env.AUTH_SERVICE_URL !== 'http://auth-service:3001' || env.USERS_SERVICE_URL !== 'http://users-service:3002') problems.push(`${app}: upstream URLs must name the compose services`);
     problems.push(...envProblems(`compose ${app}`, Object.keys(env)));
     for (const p of svc.ports ?? []) published.push({ app, p: String(p) });
@@ -422,6 +422,12 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
   if (!('JWT_PRIVATE_KEY' in (services['auth-service']?.environment ?? {}))) problems.push('auth-service: JWT_PRIVATE_KEY unset (required in production)');
   for (const { app, p } of published) if (app !== 'api-gateway' && !p.startsWith('127.0.0.1:')) problems.push(`${app} published on all interfaces (${p}); only the gateway is public`);
   if (!(services['api-gateway']?.ports ?? []).some((p) => String(p).endsWith(':3000'))) problems.push('the gateway is not published');
+  const chaos = one('docker/docker-compose.chaos.yml').services ?? {};
+  for (const [name, svc] of Object.entries(chaos)) {
+    if (!APPS.includes(name)) problems.push(`docker-compose.chaos.yml: ${name} is not an app`);
+    problems.push(...envProblems(`docker-compose.chaos.yml ${name}`, Object.keys(svc.environment ?? {})));
+    if (svc.environment?.CHAOS_ENABLED === 'true' && svc.environment?.NODE_ENV === 'production') problems.push(`docker-compose.chaos.yml ${name}: chaos is refused in production`);
+  }
   const promCmd = (services.prometheus?.command ?? []).join(' ');
   if (!promCmd.includes('--enable-feature=exemplar-storage')) problems.push('prometheus: --enable-feature=exemplar-storage missing');
   const jaegerPorts = (services.jaeger?.ports ?? []).join(' ');
@@ -489,6 +495,7 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
     if (!env.has('INTERNAL_TOKEN')) problems.push(`${where}: INTERNAL_TOKEN not set`);
     if (app === 'auth-service' && !env.has('JWT_PRIVATE_KEY')) problems.push(`${where}: JWT_PRIVATE_KEY not set`);
     if (app !== 'api-gateway' && !env.has('DATABASE_URL')) problems.push(`${where}: DATABASE_URL not set`);
+    if (app === 'api-gateway' && !env.has('REDIS_URL')) problems.push(`${where}: REDIS_URL not set (replicas must share rate-limit counts)`);
     for (const e of c.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
       if (ref && (ref.name !== 'keel-secrets' || !secretKeys.has(ref.key))) problems.push(`${where}: ${e.name} refers to ${ref.name}/${ref.key}, not in the Secret`);
