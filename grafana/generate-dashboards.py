@@ -247,7 +247,7 @@ def dashboard(uid, title, panels, services, service):
     if service:
         templating.append({
             'name': 'instance', 'label': 'instance', 'type': 'query', 'datasource': PROM,
-            'query': {'query': f'label_values(up{{app="{service}"}}, instance)', 'refId': 'instance'},
+            'query': f'label_values(up{{app="{service}"}}, instance)',
             'definition': f'label_values(up{{app="{service}"}}, instance)',
             'includeAll': True, 'multi': True, 'allValue': '.+', 'refresh': 2,
             'current': {'selected': True, 'text': ['All'], 'value': ['$__all']}, 'sort': 1,

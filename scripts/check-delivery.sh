@@ -379,9 +379,28 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
     const out = path.normalize(path.join('apps', app, tsconfig.compilerOptions.outDir));
     if (out !== path.join('dist', 'apps', app)) problems.push(`${app} builds to ${out}, the image expects dist/apps/${app}`);
   }
+  // What the bundles require at run time must be in the production dependency closure
+  // (`npm ci --omit=dev` leaves out lock entries marked dev).
+  const lock = JSON.parse(read('package-lock.json'));
+  const builtins = new Set(require('node:module').builtinModules);
+  for (const app of APPS) {
+    const bundle = rel('dist', 'apps', app, 'main.js');
+    if (!fs.existsSync(bundle)) {
+      console.log(`skip  ${app}: dist/apps/${app}/main.js not built (npm run build), its requires are not checked`);
+      continue;
+    }
+    const mods = new Set([...fs.readFileSync(bundle, 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
+    for (const mod of mods) {
+      if (mod.startsWith('node:') || builtins.has(mod) || mod.startsWith('.')) continue;
+      const name = mod.startsWith('@') ? mod.split('/').slice(0, 2).join('/') : mod.split('/')[0];
+      const entry = lock.packages?.[`node_modules/${name}`];
+      if (!entry) problems.push(`dist/apps/${app}/main.js requires ${mod}, which is not in package-lock.json`);
+      else if (entry.dev) problems.push(`dist/apps/${app}/main.js requires ${mod}, a dev-only package: the image (npm ci --omit=dev) would not have it`);
+    }
+  }
   const pkg = JSON.parse(read('package.json'));
   for (const native of ['better-sqlite3', '@node-rs/argon2']) if (!pkg.dependencies[native]) problems.push(`${native} is not a production dependency any more: revisit the toolchain stage`);
-  check('docker/Dockerfile: paths exist and reach the build context, Node 24, non-root, HEALTHCHECK, CMD', problems);
+  check('docker/Dockerfile: paths exist and reach the build context, Node 24, non-root, HEALTHCHECK, CMD, runtime requires are production deps', problems);
 }
 
 // ---------------------------------------------------------------- docker-compose.yml
