@@ -93,12 +93,14 @@ def http_panels(layout, service):
         f'sum by (status_code) (rate(http_server_request_duration_seconds_count{s}[{RATE}]))',
         '{{status_code}}')], 'reqps', '499: the client went away before the response.', True), 8)
     errors = sel(service, 'status_code=~"5.."')
+    # `or ... * 0`: 0 rather than "no data" while nothing fails.
+    total = f'sum(rate(http_server_request_duration_seconds_count{s}[5m]))'
+    by_route = f'sum by (route) (rate(http_server_request_duration_seconds_count{s}[5m]))'
     layout.add(timeseries('Error ratio (5xx)', [
-        target(f'sum(rate(http_server_request_duration_seconds_count{errors}[5m]))'
-               f' / sum(rate(http_server_request_duration_seconds_count{s}[5m]))', 'all routes'),
-        target(f'sum by (route) (rate(http_server_request_duration_seconds_count{errors}[5m]))'
-               f' / sum by (route) (rate(http_server_request_duration_seconds_count{s}[5m]))',
-               '{{route}}', 'B'),
+        target(f'(sum(rate(http_server_request_duration_seconds_count{errors}[5m])) or {total} * 0)'
+               f' / {total}', 'all routes'),
+        target(f'(sum by (route) (rate(http_server_request_duration_seconds_count{errors}[5m]))'
+               f' or {by_route} * 0) / {by_route}', '{{route}}', 'B'),
     ], 'percentunit', 'Share of 5xx over 5 minutes; the KeelHighErrorRatio alert fires above 5%.'), 8)
     layout.row('Latency')
     for q in ('0.5', '0.95', '0.99'):
@@ -216,7 +218,8 @@ def overview():
         'service:http_server_requests:rate5m', '{{service}}')], 'reqps',
         'Recording rule over 5 minutes.'), 8)
     layout.add(timeseries('Error ratio (5xx) by service', [target(
-        'service:http_server_errors:rate5m / service:http_server_requests:rate5m', '{{service}}')],
+        '(service:http_server_errors:rate5m or service:http_server_requests:rate5m * 0)'
+        ' / service:http_server_requests:rate5m', '{{service}}')],
         'percentunit', 'KeelHighErrorRatio fires above 5% for 2 minutes.'), 8)
     layout.add(timeseries('p95 latency by service', [target(
         f'histogram_quantile(0.95, sum by (service, le) (rate(http_server_request_duration_seconds_bucket[{RATE}])))',

@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { type MetricFamily, parseExposition } from './support/exposition';
@@ -171,6 +172,109 @@ function uses(query: Query): { metrics: string[]; labels: string[]; services: st
     .map((m) => m[2])
     .filter((name) => !KEYWORDS.has(name.toLowerCase()));
   return { metrics, labels: [...labels], services };
+}
+
+/** Debian's `prometheus` package provides the binary; CI installs it (docs/delivery.md). */
+const prometheusBin = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) =>
+  existsSync(p),
+);
+const describeWithPrometheus = (): jest.Describe => {
+  if (prometheusBin) {
+    return describe;
+  }
+  if (process.env.CI === 'true') {
+    throw new Error('prometheus is not installed but CI=true: apt-get install prometheus');
+  }
+  return describe.skip;
+};
+
+interface RunningPrometheus {
+  url: string;
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  waitFor(expr: string, done: (result: unknown[]) => boolean, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Prometheus on a free port with prometheus/prometheus.yml and alerts.yml, as Compose runs it
+ * (exemplar storage on), except that the app targets are `targets` and everything runs every
+ * second instead of every 15 (30) s.
+ */
+async function startPrometheus(targets: Record<AppName, string>): Promise<RunningPrometheus> {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-prometheus-'));
+  const port = await freePort();
+  const [config] = yaml('prometheus', 'prometheus.yml');
+  config.global = {
+    ...config.global,
+    scrape_interval: '1s',
+    scrape_timeout: '1s',
+    evaluation_interval: '1s',
+  };
+  config.rule_files = [join(dir, 'alerts.yml')];
+  for (const job of config.scrape_configs as Json[]) {
+    if ((ALL_APPS as readonly string[]).includes(job.job_name)) {
+      job.static_configs[0].targets = [targets[job.job_name as AppName]];
+    } else {
+      job.static_configs[0].targets = [`127.0.0.1:${port}`];
+    }
+  }
+  const [rules] = yaml('prometheus', 'alerts.yml');
+  for (const group of rules.groups as Json[]) {
+    group.interval = '1s';
+  }
+  // JSON is YAML.
+  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
+  writeFileSync(join(dir, 'alerts.yml'), JSON.stringify(rules));
+  const child = spawn(
+    prometheusBin!,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--enable-feature=exemplar-storage',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const log: string[] = [];
+  child.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const query: RunningPrometheus['query'] = async (expr) => {
+    const res = (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`).then((r) =>
+      r.json(),
+    )) as Json;
+    if (res.status !== 'success') {
+      throw new Error(String(res.error));
+    }
+    return res.data.result;
+  };
+  const waitFor: RunningPrometheus['waitFor'] = async (expr, done, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const result = await query(expr).catch(() => []);
+      if (done(result)) {
+        return;
+      }
+      if (Date.now() > deadline || child.exitCode !== null) {
+        throw new Error(`Prometheus: ${expr} not satisfied in time\n${log.join('').slice(-2000)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  try {
+    await waitFor('vector(1)', (result) => result.length === 1);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, query, waitFor, stop };
 }
 
 async function scrape(url: string): Promise<Map<string, MetricFamily>> {
@@ -355,6 +459,74 @@ describeWithPostgres()('delivery files against the built apps', () => {
         }).status;
       expect(probe(platform.apps['users-service'].port)).toBe(0);
       expect(probe(await freePort())).toBe(1);
+    });
+
+    describeWithPrometheus()('scraped by a real Prometheus with prometheus/', () => {
+      let prometheus: RunningPrometheus;
+
+      beforeAll(async () => {
+        const targets = Object.fromEntries(
+          ALL_APPS.map((app) => [app, `127.0.0.1:${platform.apps[app].port}`]),
+        ) as Record<AppName, string>;
+        prometheus = await startPrometheus(targets);
+        // Every app scraped at least twice after the story, so rate() has two samples.
+        await prometheus.waitFor(
+          'count(count_over_time(http_server_request_duration_seconds_count[1m]) >= 2) by (service)',
+          (result) => result.length === ALL_APPS.length,
+        );
+        // ... and the recording rules the overview reads have been evaluated on those samples.
+        await prometheus.waitFor(
+          'service:http_server_requests:rate5m',
+          (result) => result.length === ALL_APPS.length,
+        );
+      });
+
+      afterAll(async () => {
+        await prometheus?.stop();
+      });
+
+      it('finds every app up under its job and app labels', async () => {
+        const up = await prometheus.query('up{app=~"api-gateway|auth-service|users-service"}');
+        expect(up.map((r) => `${r.metric.job}/${r.metric.app}=${r.value[1]}`).sort()).toEqual(
+          ALL_APPS.map((app) => `${app}/${app}=1`).sort(),
+        );
+      });
+
+      it('keeps the trace_id exemplars Grafana links to Jaeger', async () => {
+        const now = Math.floor(Date.now() / 1000);
+        const res = (await fetch(
+          `${prometheus.url}/api/v1/query_exemplars?query=http_server_request_duration_seconds_bucket&start=${now - 600}&end=${now + 60}`,
+        ).then((r) => r.json())) as Json;
+        const traceIds = (res.data as Json[]).flatMap((series) =>
+          (series.exemplars as Json[]).map((e) => e.labels.trace_id as string),
+        );
+        expect(traceIds.length).toBeGreaterThan(0);
+        expect(traceIds.every((id) => /^[0-9a-f]{32}$/.test(id))).toBe(true);
+      });
+
+      it('answers every dashboard query with data and evaluates every rule', async () => {
+        const problems: string[] = [];
+        for (const query of deliveryQueries()) {
+          const expr = query.expr.replace(/\$__rate_interval/g, '1m').replace(/\$instance/g, '.+');
+          try {
+            const result = await prometheus.query(expr);
+            if (!query.where.startsWith('alerts.yml') && result.length === 0) {
+              problems.push(`${query.where}: no data`);
+            }
+          } catch (error) {
+            problems.push(`${query.where}: ${(error as Error).message}`);
+          }
+        }
+        const rules = (await fetch(`${prometheus.url}/api/v1/rules`).then((r) => r.json())) as Json;
+        for (const group of rules.data.groups as Json[]) {
+          for (const rule of group.rules as Json[]) {
+            if (rule.health !== 'ok' && rule.health !== 'unknown') {
+              problems.push(`rule ${rule.name}: ${rule.health} ${rule.lastError ?? ''}`);
+            }
+          }
+        }
+        expect(problems).toEqual([]);
+      });
     });
   });
 
