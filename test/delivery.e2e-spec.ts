@@ -23,7 +23,7 @@ jest.setTimeout(90_000);
 
 const ROOT = join(__dirname, '..');
 const read = (...path: string[]): string => readFileSync(join(ROOT, ...path), 'utf8');
-// js-yaml is in the tree through eslint; no type package is installed for it.
+// js-yaml (a dev dependency, the same major as eslint's) has no type package installed.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { loadAll } = require('js-yaml') as { loadAll(text: string): unknown[] };
 // Parsed YAML and JSON documents, read by their known shape.
