@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { type MixedList, type EntitySchema } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntitySchema, type MixedList } from 'typeorm';
 import { type BaseConfig } from '../config/base-config';
 import { APP_CONFIG } from '../config/app-config.constants';
+import { runMigrationsLocked } from './run-migrations';
 
 export interface DatabaseModuleOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -21,7 +22,8 @@ export function typeOrmOptions(
   const common = {
     entities: options.entities,
     migrations: options.migrations,
-    migrationsRun: true,
+    // Run by DatabaseModule under a lock before the data source is handed out (see below).
+    migrationsRun: false,
     // Apps may share one PostgreSQL database in small deployments: one history table each.
     migrationsTableName: `${config.app.replace(/-/g, '_')}_migrations`,
     synchronize: false,
@@ -62,6 +64,12 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (config: BaseConfig) => typeOrmOptions(config, options),
+          // Migrations finish before any provider can use the data source.
+          dataSourceFactory: async (dataSourceOptions?: DataSourceOptions) => {
+            const dataSource = await new DataSource(dataSourceOptions!).initialize();
+            await runMigrationsLocked(dataSource);
+            return dataSource;
+          },
         }),
       ],
     };
