@@ -1,10 +1,17 @@
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
-import { registerAndLogin, type TestUser, uniqueEmail } from './support/http';
+import { DEV_INTERNAL_TOKEN } from '@keel/platform';
+import { SignJWT } from 'jose';
+import {
+  registerAndLogin,
+  signWithDevKey,
+  tamperPayload,
+  type TestUser,
+  uniqueEmail,
+  unsignedCopy,
+} from './support/http';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 
 // Table-driven hostile input (CONTRACT §6) against every route of every app, directly and
@@ -22,39 +29,6 @@ const Database = require('better-sqlite3') as new (
   file: string,
   options: { readonly: boolean },
 ) => SqliteDatabase;
-
-/** A token signed with auth-service's development key (in the platform's data dir). */
-async function signWithDevKey(
-  dataDir: string,
-  claims: Record<string, unknown> & { sub: string },
-): Promise<string> {
-  const key = createPrivateKey(readFileSync(join(dataDir, 'jwt-signing-key.pem'), 'utf8'));
-  const { d: _private, ...publicJwk } = await exportJWK(key);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const { sub, ...rest } = claims;
-  return new SignJWT({ email: 'forged@example.com', roles: [], ...rest })
-    .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-    .setSubject(sub)
-    .setIssuer('keel-auth')
-    .setAudience('keel')
-    .sign(key);
-}
-
-/** The same token with its payload changed and the original signature kept. */
-function tamperPayload(token: string, change: Record<string, unknown>): string {
-  const [header, payload, signature] = token.split('.');
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as object;
-  const forged = Buffer.from(JSON.stringify({ ...claims, ...change })).toString('base64url');
-  return `${header}.${forged}.${signature}`;
-}
-
-/** An unsigned (`alg: none`) token carrying the claims of `token`. */
-function unsignedCopy(token: string): string {
-  const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-  return `${header}.${token.split('.')[1]}.`;
-}
-
-const DEV_INTERNAL_TOKEN = 'keel-dev-internal-token-not-for-production';
 
 interface Reply {
   status: number;
