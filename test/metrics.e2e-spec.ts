@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import request from 'supertest';
 import { findSamples, type MetricFamily, parseExposition, sampleValue } from './support/exposition';
 import { registerAndLogin, uniqueEmail } from './support/http';
@@ -33,6 +35,26 @@ async function scrape(
     text: res.text,
     families: parseExposition(res.text, openMetrics ? 'openmetrics' : 'prometheus'),
   };
+}
+
+/**
+ * `promtool check metrics` (Debian's `prometheus` package, installed by CI) as a second,
+ * independent parser. Its only complaints may be prom-client's own `nodejs_active_*_total`
+ * gauges, whose names break a naming lint, not the format.
+ */
+const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+if (!promtool && process.env.CI === 'true') {
+  throw new Error('promtool is not installed but CI=true: apt-get install prometheus');
+}
+const KNOWN_LINT =
+  /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/;
+
+function promtoolProblems(text: string): string[] {
+  const result = spawnSync(promtool!, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  return `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !KNOWN_LINT.test(line));
 }
 
 const HTTP = 'http_server_request_duration_seconds';
@@ -187,7 +209,10 @@ for (const [label, describeOn, database] of databases) {
         'users-service': ['cache_requests_total', 'db_pool_connections'],
       };
       for (const app of Object.keys(expected) as AppName[]) {
-        const { families } = await scrape(url(app));
+        const { text, families } = await scrape(url(app));
+        if (promtool) {
+          expect({ app, problems: promtoolProblems(text) }).toEqual({ app, problems: [] });
+        }
         for (const family of families.values()) {
           for (const sample of family.samples) {
             expect({ sample: sample.name, service: sample.labels.service }).toEqual({
