@@ -27,9 +27,32 @@ describe('x-chaos (e2e)', () => {
       return chaos === undefined ? req : req.set('x-chaos', chaos);
     };
 
+    type Line = Record<string, unknown>;
+    /**
+     * The first log line of `app` that matches, waiting up to `waitMs`: an app's stdout can
+     * reach the harness after the HTTP answer has reached the test.
+     */
+    const logLine = async (
+      app: 'users-service' | 'api-gateway',
+      match: (line: Line) => boolean,
+      waitMs = 3000,
+    ): Promise<Line | undefined> => {
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const line = platform.apps[app].jsonLogs().find(match);
+        if (line || Date.now() > deadline) {
+          return line;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
     /** Whether `app` logged a request with this id (its access log line). */
-    const served = (app: 'users-service' | 'api-gateway', requestId: string): boolean =>
-      platform.apps[app].jsonLogs().some((line) => line.requestId === requestId);
+    const served = async (
+      app: 'users-service' | 'api-gateway',
+      requestId: string,
+      waitMs?: number,
+    ): Promise<boolean> =>
+      (await logLine(app, (line) => line.requestId === requestId, waitMs)) !== undefined;
 
     it('makes the named service answer 500 from inside its handler, relayed by the gateway', async () => {
       const res = await me('users-service=error').expect(500);
@@ -40,18 +63,20 @@ describe('x-chaos (e2e)', () => {
       });
       expect(JSON.stringify(res.body)).not.toContain('Chaos');
       expect(res.headers['x-request-id']).toBe(res.body.requestId);
-      expect(served('users-service', res.body.requestId)).toBe(true);
-      const applied = platform.apps['users-service']
-        .jsonLogs()
-        .find((line) => line.msg === 'x-chaos applied' && line.requestId === res.body.requestId);
+      expect(await served('users-service', res.body.requestId)).toBe(true);
+      const applied = await logLine(
+        'users-service',
+        (line) => line.msg === 'x-chaos applied' && line.requestId === res.body.requestId,
+      );
       expect(applied).toMatchObject({ level: 'warn', chaos: { fault: 'error', latencyMs: 0 } });
     });
 
     it('fails the gateway itself without calling the upstream', async () => {
       const res = await me('api-gateway=error').expect(500);
       expect(res.body).toMatchObject(errorBody(500));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(served('users-service', res.body.requestId)).toBe(false);
+      // Absence: give a stray upstream call time to show up in the logs, then look once.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await served('users-service', res.body.requestId, 0)).toBe(false);
     });
 
     it('fails auth-service on a public route', async () => {
@@ -76,10 +101,11 @@ describe('x-chaos (e2e)', () => {
       expect(failed.body).toMatchObject(errorBody(503));
       // users-service saw the header on the internal call, and nothing was left behind:
       // the same email registers once the fault is gone.
-      const applied = platform.apps['users-service']
-        .jsonLogs()
-        .some((line) => line.msg === 'x-chaos applied' && line.requestId === failed.body.requestId);
-      expect(applied).toBe(true);
+      const applied = await logLine(
+        'users-service',
+        (line) => line.msg === 'x-chaos applied' && line.requestId === failed.body.requestId,
+      );
+      expect(applied).toBeDefined();
       await request(platform.gatewayUrl).post('/api/v1/auth/register').send(account).expect(201);
     });
 
