@@ -12,4 +12,5 @@ export * from './database/database.module';
 export * from './database/unique-violation';
 export * from './errors/domain.exception';
 export * from './http/internal-http.client';
+export * from './http/operational-path';
 export * from './text/text';

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { type Request } from 'express';
 import { defer, mergeMap, type Observable, timer } from 'rxjs';
-import { isOperationalPath } from '../logging/operational-path';
+import { isOperationalPath } from '@keel/platform';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';
 import { CHAOS_HEADER } from './chaos.constants';

@@ -12,7 +12,7 @@ import {
 import { DomainException, RequestContext } from '@keel/platform';
 import type { Event, Scope } from '@sentry/nestjs';
 import { type Request } from 'express';
-import { isOperationalPath } from '../logging/operational-path';
+import { isOperationalPath } from '@keel/platform';
 import { resolveRequestId } from '../logging/request-id';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';

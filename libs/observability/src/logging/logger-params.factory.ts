@@ -3,11 +3,10 @@ import { type Params } from 'nestjs-pino';
 import { stdSerializers, stdTimeFunctions } from 'pino';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { activeTraceIds } from '../tracing/trace-ids';
-import { isOperationalPath } from './operational-path';
+import { isOperationalPath } from '@keel/platform';
 import { PINO_REDACT_PATHS, REDACTED } from './redaction.constants';
 import { resolveRequestId } from './request-id';
 
-export { isOperationalPath } from './operational-path';
 
 /**
  * nestjs-pino parameters: JSON lines with `level` as a word, ISO `time`, `service`,

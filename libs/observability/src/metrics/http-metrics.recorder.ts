@@ -2,7 +2,7 @@ import { type IncomingMessage, type Server, type ServerResponse } from 'node:htt
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type Gauge } from 'prom-client';
-import { isOperationalPath } from '../logging/logger-params.factory';
+import { isOperationalPath } from '@keel/platform';
 import { currentExemplar, type DurationHistogram } from './duration-histogram';
 import { MetricsService } from './metrics.service';
 import { CLIENT_CLOSED_STATUS, UNMATCHED_ROUTE } from './metrics.constants';

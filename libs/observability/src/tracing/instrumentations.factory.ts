@@ -6,7 +6,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { isOperationalPath } from '../logging/operational-path';
+import { isOperationalPath } from '@keel/platform/http/operational-path';
 import { type InstrumentationName } from './tracing-settings';
 import { TypeormSqliteInstrumentation } from './typeorm-sqlite.instrumentation';
 

@@ -7,7 +7,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RequestContext } from '@keel/platform';
+import { isOperationalPath, RequestContext } from '@keel/platform';
 import { type Request } from 'express';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { IS_PUBLIC_KEY, ROLES_KEY } from './auth.constants';
@@ -61,7 +61,7 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   protected isPublic(context: ExecutionContext, req: Request): boolean {
-    if (req.path.startsWith('/health/') || req.path === '/metrics') {
+    if (isOperationalPath(req.path)) {
       return true;
     }
     return (

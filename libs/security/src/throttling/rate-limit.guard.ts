@@ -9,6 +9,7 @@ import {
   type ThrottlerOptions,
   type ThrottlerRequest,
 } from '@nestjs/throttler';
+import { isOperationalPath } from '@keel/platform';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import { clientTracker, ipTracker, rateLimitKey } from './client-key';
 import { RateLimitMetrics } from './rate-limit.metrics';
@@ -94,7 +95,7 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<RateLimitedRequest>();
-    if (req.path.startsWith('/health/') || req.path === '/metrics') {
+    if (isOperationalPath(req.path)) {
       return true;
     }
     return (
