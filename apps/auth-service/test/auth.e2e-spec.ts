@@ -120,7 +120,7 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
         displayName: 'Ada',
         createdAt: expect.any(String),
       });
-      // The instant of registration, to the millisecond, on both drivers.
+      // The instant of registration, as an ISO timestamp.
       const createdAt = Date.parse(registered.body.createdAt);
       expect(Math.abs(Date.now() - createdAt)).toBeLessThan(60_000);
       expect(registered.body.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -194,6 +194,20 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
         .post('/auth/logout')
         .send({ refreshToken: second.body.refreshToken })
         .expect(401);
+    });
+
+    it('reports createdAt to the millisecond, not rounded to whole seconds', async () => {
+      const stamps: string[] = [];
+      for (const name of ['ms1', 'ms2', 'ms3']) {
+        const res = await http()
+          .post('/auth/register')
+          .send({ email: `${name}@example.com`, password, displayName: name })
+          .expect(201);
+        stamps.push(res.body.createdAt as string);
+      }
+      // A database default would round every stamp to .000 on SQLite; three in a row by
+      // chance is a one-in-a-billion event.
+      expect(stamps.every((stamp) => stamp.endsWith('.000Z'))).toBe(false);
     });
 
     it('answers 409 for an email taken in any case', async () => {
