@@ -4,7 +4,8 @@ import { type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { parseExposition, sampleValue } from './support/exposition';
+import { findSamples, parseExposition, sampleValue } from './support/exposition';
+import { errorBody, registerAndLogin } from './support/http';
 import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
@@ -28,6 +29,42 @@ async function waitForStatus(
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Polls readiness until `dependency` is reported `status` (10 s), answering the last response. */
+async function waitForDependency(
+  url: string,
+  dependency: string,
+  status: 'up' | 'down',
+): Promise<request.Response> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await request(url).get('/health/ready');
+    const reported = (res.body as { dependencies?: Record<string, { status: string }> })
+      .dependencies?.[dependency]?.status;
+    if (reported === status) {
+      return res;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${url}: ${dependency} not reported ${status} within 10 s (last: ${res.text})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** `keel_dependency_up` by dependency, from an app's `/metrics`. */
+async function dependencyGauge(url: string): Promise<Record<string, number>> {
+  const families = parseExposition(
+    (await request(url).get('/metrics').expect(200)).text,
+    'prometheus',
+  );
+  const values: Record<string, number> = {};
+  for (const sample of findSamples(families, 'keel_dependency_up', {})) {
+    values[sample.labels.dependency] = sample.value;
+  }
+  return values;
 }
 
 describe('health endpoints of the built apps', () => {
@@ -54,9 +91,11 @@ describe('health endpoints of the built apps', () => {
       const ready = await request(url).get('/health/ready').expect(200);
       expect(ready.body.status).toBe('ok');
       const checks = Object.keys(ready.body.details).sort();
-      expect({ app, checks }).toEqual({
+      const dependencies = Object.keys(ready.body.dependencies).sort();
+      expect({ app, checks, dependencies }).toEqual({
         app,
-        checks: app === 'api-gateway' ? ['auth-service', 'users-service'] : ['database'],
+        checks: app === 'api-gateway' ? [] : ['database'],
+        dependencies: app === 'api-gateway' ? ['auth-service', 'users-service'] : [],
       });
       const logged = platform.apps[app]
         .jsonLogs()
@@ -101,20 +140,50 @@ describe('health endpoints of the built apps', () => {
     );
     expect(sampleValue(after, 'auth_login_attempts_total', { result: 'rate_limited' })).toBe(3);
   });
+});
 
-  it("turns the gateway's readiness 503 naming an upstream that is down, 200 once it is back", async () => {
+describe('readiness through an upstream outage', () => {
+  let platform: Platform;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it("keeps the gateway ready while an upstream is down; that upstream's routes answer 502 fast", async () => {
     const gateway = platform.apps['api-gateway'].url;
+    const user = await registerAndLogin(platform.gatewayUrl);
     await platform.apps['users-service'].stop();
-    const down = await waitForStatus(gateway, 503);
-    expect(down.status).toBe(503);
+    const down = await waitForDependency(gateway, 'users-service', 'down');
+    expect(down.status).toBe(200);
     expect(down.body).toMatchObject({
-      statusCode: 503,
-      message: 'Not ready: users-service down',
-      details: { 'users-service': { status: 'down' }, 'auth-service': { status: 'up' } },
+      status: 'ok',
+      dependencies: { 'users-service': { status: 'down' }, 'auth-service': { status: 'up' } },
     });
-    await request(gateway).get('/health/live').expect(200);
+    expect(await dependencyGauge(gateway)).toEqual({ 'auth-service': 1, 'users-service': 0 });
+
+    const started = Date.now();
+    const res = await request(gateway)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`);
+    const tookMs = Date.now() - started;
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 502,
+      body: errorBody(502),
+    });
+    expect(tookMs).toBeLessThan(1000);
+    // The other upstream's routes are untouched.
+    await request(gateway)
+      .get('/api/v1/auth/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+
     await platform.restart('users-service');
-    expect((await waitForStatus(gateway, 200)).status).toBe(200);
+    expect((await waitForDependency(gateway, 'users-service', 'up')).status).toBe(200);
+    expect(await dependencyGauge(gateway)).toEqual({ 'auth-service': 1, 'users-service': 1 });
   });
 });
 
@@ -245,7 +314,7 @@ describeWithRedis()('readiness and Redis', () => {
   beforeAll(async () => {
     // A Redis of this suite's own, so that killing it disturbs no other suite.
     redis = await startRedisServer();
-    platform = await startPlatform({ apps: ['users-service'], env: { REDIS_URL: redis.url } });
+    platform = await startPlatform({ env: { REDIS_URL: redis.url } });
   });
 
   afterAll(async () => {
@@ -253,18 +322,36 @@ describeWithRedis()('readiness and Redis', () => {
     await redis?.stop();
   });
 
-  it('turns 503 naming Redis while it is down, 200 when it is back', async () => {
-    const users = platform.apps['users-service'].url;
-    const up = await waitForStatus(users, 200);
-    expect(up.body.details).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });
+  it('keeps every app ready while Redis is down, reporting it; the gateway still serves', async () => {
+    for (const app of APPS) {
+      const up = await waitForDependency(platform.apps[app].url, 'redis', 'up');
+      expect({ app, status: up.status }).toEqual({ app, status: 200 });
+      expect((await dependencyGauge(platform.apps[app].url)).redis).toBe(1);
+    }
     await redis.kill();
-    const down = await waitForStatus(users, 503);
-    expect(down.body).toMatchObject({
-      message: 'Not ready: redis down',
-      details: { redis: { status: 'down' } },
-    });
-    await request(users).get('/health/live').expect(200);
+    for (const app of APPS) {
+      const url = platform.apps[app].url;
+      const down = await waitForDependency(url, 'redis', 'down');
+      expect({ app, status: down.status, body: down.body as unknown }).toMatchObject({
+        app,
+        status: 200,
+        body: { status: 'ok', dependencies: { redis: { status: 'down' } } },
+      });
+      expect((await dependencyGauge(url)).redis).toBe(0);
+    }
+    // Limits fall back to memory: a registration and a login through the gateway still work, fast.
+    const started = Date.now();
+    const user = await registerAndLogin(platform.gatewayUrl);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await request(platform.gatewayUrl)
+      .get('/api/v1/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .expect(200);
+
     await redis.start();
-    expect((await waitForStatus(users, 200)).status).toBe(200);
+    for (const app of APPS) {
+      const up = await waitForDependency(platform.apps[app].url, 'redis', 'up');
+      expect({ app, status: up.status }).toEqual({ app, status: 200 });
+    }
   });
 });

@@ -13,6 +13,7 @@ import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { loggerParams } from './logging/logger-params.factory';
 import { RequestContextMiddleware } from './logging/request-context.middleware';
+import { DependencyMonitor } from './health/dependency.monitor';
 import { HealthController } from './health/health.controller';
 import { type HealthOptions } from './health/health-options.interface';
 import { ReadinessState } from './health/readiness.state';
@@ -80,6 +81,7 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         ReadinessState,
         { provide: DRAIN_LISTENER, useExisting: ReadinessState },
         RedisHealthClient,
+        DependencyMonitor,
       ],
       exports: [OBSERVABILITY_OPTIONS, MetricsService, ReadinessState, DRAIN_LISTENER],
     };

@@ -1,4 +1,7 @@
-/** An HTTP dependency whose `GET <url>/health/live` must answer 2xx for readiness. */
+/**
+ * An HTTP dependency probed with `GET <url>/health/live`; reported in the readiness body and
+ * as `keel_dependency_up`, never a reason for 503.
+ */
 export interface ReadinessUpstream {
   /** Check name in the readiness body (`auth-service`). */
   name: string;
@@ -6,9 +9,12 @@ export interface ReadinessUpstream {
   url: string;
 }
 
-/** Readiness dependencies beyond the database (which is found by itself when present). */
+/**
+ * Shared dependencies to report beyond the database (which is found by itself when present
+ * and is the only one that decides readiness).
+ */
 export interface HealthOptions {
-  /** Checked with `PING` when set (CONTRACT: "Redis when configured"). */
+  /** Probed with `PING` when set. */
   redisUrl?: string;
   /** The gateway's upstream services. */
   upstreams?: ReadinessUpstream[];

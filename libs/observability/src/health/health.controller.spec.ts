@@ -70,7 +70,20 @@ describe(HealthController.name, () => {
     return created;
   }
 
-  it('answers live, and ready with the database and upstreams up', async () => {
+  /** `keel_dependency_up` by dependency, from the app's own `/metrics`. */
+  async function dependencyGauge(server: Server): Promise<Record<string, number>> {
+    const text = (await request(server).get('/metrics').expect(200)).text;
+    const values: Record<string, number> = {};
+    for (const match of text.matchAll(/^keel_dependency_up\{([^}]*)\} (\S+)$/gm)) {
+      const dependency = /dependency="([^"]*)"/.exec(match[1])?.[1];
+      if (dependency) {
+        values[dependency] = Number(match[2]);
+      }
+    }
+    return values;
+  }
+
+  it('answers live, and ready with the database up, reporting upstreams apart', async () => {
     const server = (
       await app({ upstreams: [{ name: 'auth-service', url: upstreamUrl }] })
     ).getHttpServer();
@@ -78,33 +91,33 @@ describe(HealthController.name, () => {
     const ready = await request(server).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({
       status: 'ok',
-      details: { database: { status: 'up' }, 'auth-service': { status: 'up' } },
+      details: { database: { status: 'up' } },
+      dependencies: { 'auth-service': { status: 'up' } },
     });
+    expect(Object.keys(ready.body.details)).toEqual(['database']);
+    expect(await dependencyGauge(server)).toEqual({ database: 1, 'auth-service': 1 });
   });
 
-  it('turns 503 naming an upstream that does not answer', async () => {
+  it('stays ready when an upstream does not answer, reporting it down in body and gauge', async () => {
     const down = await closedUrl('http');
     const server = (
       await app({ upstreams: [{ name: 'users-service', url: down }] }, false)
     ).getHttpServer();
-    const res = await request(server).get('/health/ready').expect(503);
+    const res = await request(server).get('/health/ready').expect(200);
     expect(res.body).toMatchObject({
-      statusCode: 503,
-      error: 'Service Unavailable',
-      message: 'Not ready: users-service down',
-      details: { 'users-service': { status: 'down' } },
+      status: 'ok',
+      dependencies: { 'users-service': { status: 'down' } },
     });
-    expect(typeof res.body.requestId).toBe('string');
+    expect(typeof res.body.dependencies['users-service'].message).toBe('string');
+    expect(await dependencyGauge(server)).toEqual({ 'users-service': 0 });
   });
 
-  it('turns 503 naming Redis when the configured Redis is unreachable', async () => {
+  it('stays ready when the configured Redis is unreachable, reporting it down', async () => {
     const server = (await app({ redisUrl: await closedUrl('redis') })).getHttpServer();
-    const res = await request(server).get('/health/ready').expect(503);
-    expect(res.body.message).toBe('Not ready: redis down');
-    expect(res.body.details).toMatchObject({
-      database: { status: 'up' },
-      redis: { status: 'down' },
-    });
+    const res = await request(server).get('/health/ready').expect(200);
+    expect(res.body.details).toEqual({ database: { status: 'up' } });
+    expect(res.body.dependencies).toMatchObject({ redis: { status: 'down' } });
+    expect(await dependencyGauge(server)).toEqual({ database: 1, redis: 0 });
   });
 
   it('turns 503 naming the database while it is gone, 200 when it is back', async () => {
@@ -114,7 +127,14 @@ describe(HealthController.name, () => {
     await request(server).get('/health/ready').expect(200);
     await dataSource.destroy();
     const res = await request(server).get('/health/ready').expect(503);
-    expect(res.body.details.database).toMatchObject({ status: 'down' });
+    expect(res.body).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Not ready: database down',
+      details: { database: { status: 'down' } },
+    });
+    expect(typeof res.body.requestId).toBe('string');
+    expect((await dependencyGauge(server)).database).toBe(0);
     await dataSource.initialize();
     await request(server).get('/health/ready').expect(200);
   });
@@ -130,10 +150,14 @@ describe(HealthController.name, () => {
   describeWithRedis()('with Redis', () => {
     it('is ready when the configured Redis answers', async () => {
       const server = (await app({ redisUrl })).getHttpServer();
-      // The health connection opens at start; give it a moment on a busy machine.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const res = await request(server).get('/health/ready').expect(200);
-      expect(res.body.details.redis).toEqual({ status: 'up' });
+      // The health connection opens at start: poll until it reports, at most 5 s.
+      const deadline = Date.now() + 5000;
+      let res = await request(server).get('/health/ready').expect(200);
+      while (res.body.dependencies.redis?.status !== 'up' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        res = await request(server).get('/health/ready').expect(200);
+      }
+      expect(res.body.dependencies.redis).toEqual({ status: 'up' });
     });
   });
 });

@@ -1,32 +1,20 @@
-import {
-  Controller,
-  Get,
-  HttpStatus,
-  Inject,
-  Req,
-  Res,
-  ServiceUnavailableException,
-} from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Controller, Get, HttpStatus, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheck,
   type HealthCheckResult,
   HealthCheckService,
   type HealthIndicatorFunction,
-  type HealthIndicatorResult,
   HealthIndicatorService,
 } from '@nestjs/terminus';
 import { type Request, type Response } from 'express';
-import { DataSource } from 'typeorm';
 import { statusText } from '../errors/error-body';
 import { resolveRequestId } from '../logging/request-id';
-import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';
-import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { activeTraceIds } from '../tracing/trace-ids';
-import { READINESS_CHECK_TIMEOUT_MS } from './health.constants';
-import { pingDatabase, probeLive, untraced, withTimeout } from './readiness-checks';
+import { DependencyMonitor, type DependencyStatus } from './dependency.monitor';
 import { ReadinessState } from './readiness.state';
-import { RedisHealthClient } from './redis-health.client';
+
+/** The 200 body: terminus' result for the owned checks plus the shared dependencies. */
+export type ReadyBody = HealthCheckResult & { dependencies: Record<string, DependencyStatus> };
 
 /** The 503 body: the contract's error fields plus terminus' per-check details. */
 export interface NotReadyBody {
@@ -37,24 +25,22 @@ export interface NotReadyBody {
   traceId: string;
   status: HealthCheckResult['status'];
   details: HealthCheckResult['details'];
+  dependencies: Record<string, DependencyStatus>;
 }
 
 /**
- * `GET /health/live` (the process runs) and `GET /health/ready` (its dependencies answer:
- * the database when the app has one, Redis when configured, the gateway's upstreams).
- * Open to everyone; the guard and the access log let `/health/*` through.
+ * `GET /health/live` (the process runs) and `GET /health/ready` (this instance can serve:
+ * started, not draining, its own database answering). Shared dependencies (Redis, the
+ * gateway's upstreams) are reported under `dependencies` and never turn readiness 503
+ * (CONTRACT §4). Open to everyone; the guard and the access log let `/health/*` through.
  */
 @Controller('health')
 export class HealthController {
-  private dataSource: DataSource | null | undefined;
-
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     private readonly readiness: ReadinessState,
-    private readonly redis: RedisHealthClient,
-    private readonly moduleRef: ModuleRef,
-    @Inject(OBSERVABILITY_OPTIONS) private readonly options: ObservabilityModuleOptions,
+    private readonly monitor: DependencyMonitor,
   ) {}
 
   @Get('live')
@@ -67,13 +53,22 @@ export class HealthController {
   async ready(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<HealthCheckResult | NotReadyBody> {
+  ): Promise<ReadyBody | NotReadyBody> {
     res.setHeader('cache-control', 'no-store');
-    const checks = this.readiness.draining
-      ? [() => this.indicator.check('shutdown').down({ message: 'Draining before exit' })]
-      : this.checks();
+    let checks: HealthIndicatorFunction[];
+    let dependencies: Record<string, DependencyStatus> = {};
+    if (this.readiness.draining) {
+      checks = [() => this.indicator.check('shutdown').down({ message: 'Draining before exit' })];
+    } else {
+      const report = await this.monitor.check();
+      dependencies = report.shared;
+      checks = Object.entries(report.owned).map(([name, { status, message }]) => () => {
+        const check = this.indicator.check(name);
+        return status === 'up' ? check.up() : check.down({ message });
+      });
+    }
     try {
-      return await untraced(() => this.health.check(checks));
+      return { ...(await this.health.check(checks)), dependencies };
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) {
         throw error;
@@ -89,46 +84,8 @@ export class HealthController {
         traceId: activeTraceIds()?.traceId ?? '',
         status: result.status,
         details: result.details,
+        dependencies,
       };
     }
-  }
-
-  /** The readiness checks of this app, in a fixed order. */
-  protected checks(): HealthIndicatorFunction[] {
-    const checks: HealthIndicatorFunction[] = [];
-    const dataSource = this.findDataSource();
-    if (dataSource) {
-      checks.push(() => this.run('database', () => pingDatabase(dataSource)));
-    }
-    if (this.redis.configured) {
-      checks.push(() => this.run('redis', () => this.redis.ping()));
-    }
-    for (const upstream of this.options.health?.upstreams ?? []) {
-      checks.push(() =>
-        this.run(upstream.name, () => probeLive(upstream.url, READINESS_CHECK_TIMEOUT_MS)),
-      );
-    }
-    return checks;
-  }
-
-  private async run(key: string, probe: () => Promise<void>): Promise<HealthIndicatorResult> {
-    const check = this.indicator.check(key);
-    try {
-      await withTimeout(probe(), READINESS_CHECK_TIMEOUT_MS);
-      return check.up();
-    } catch (error) {
-      return check.down({ message: error instanceof Error ? error.message : String(error) });
-    }
-  }
-
-  private findDataSource(): DataSource | undefined {
-    if (this.dataSource === undefined) {
-      try {
-        this.dataSource = this.moduleRef.get(DataSource, { strict: false });
-      } catch {
-        this.dataSource = null;
-      }
-    }
-    return this.dataSource ?? undefined;
   }
 }
