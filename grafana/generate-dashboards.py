@@ -101,7 +101,7 @@ def http_panels(layout, service):
                f' / {total}', 'all routes'),
         target(f'(sum by (route) (rate(http_server_request_duration_seconds_count{errors}[5m]))'
                f' or {by_route} * 0) / {by_route}', '{{route}}', 'B'),
-    ], 'percentunit', 'Share of 5xx over 5 minutes; the KeelHighErrorRatio alert fires above 5%.'), 8)
+    ], 'percentunit', 'Share of 5xx over 5 minutes; KeelServiceErrorRatioHigh warns above 5%.'), 8)
     layout.row('Latency')
     for q in ('0.5', '0.95', '0.99'):
         name = {'0.5': 'p50', '0.95': 'p95', '0.99': 'p99'}[q]
@@ -164,10 +164,13 @@ def gateway(layout):
 def auth(layout):
     s = sel('auth-service')
     layout.row('Authentication')
+    # Not narrowed to auth-service: `rate_limited` is counted by the gateway, whose login
+    # limiters refuse the attempt before it reaches auth-service.
     layout.add(timeseries('Login attempts by result', [target(
-        f'sum by (result) (rate(auth_login_attempts_total{s}[{RATE}]))', '{{result}}')], 'reqps',
-        'success, invalid_credentials, rate_limited (refused by the gateway\'s login limiters).',
-        True), 8)
+        f'sum by (result) (rate(auth_login_attempts_total{{service=~"auth-service|api-gateway"}}[{RATE}]))',
+        '{{result}}')], 'reqps',
+        'success and invalid_credentials from auth-service (all its instances), rate_limited from '
+        'the gateway\'s login limiters.', True), 8)
     layout.add(timeseries('Tokens issued', [target(
         f'sum by (type) (rate(auth_tokens_issued_total{s}[{RATE}]))', '{{type}}')], 'reqps'), 8)
     layout.add(timeseries('Refresh-token reuse detected', [target(
@@ -220,7 +223,14 @@ def overview():
     layout.add(timeseries('Error ratio (5xx) by service', [target(
         '(service:http_server_errors:rate5m or service:http_server_requests:rate5m * 0)'
         ' / service:http_server_requests:rate5m', '{{service}}')],
-        'percentunit', 'KeelHighErrorRatio fires above 5% for 2 minutes.'), 8)
+        'percentunit', 'KeelServiceErrorRatioHigh warns above 5% for 2 minutes.'), 8)
+    layout.add(timeseries('SLO error ratio (1h) against budget', [target(
+        'slo:sli_error:ratio_rate1h', '{{slo}}')], 'percentunit',
+        'gateway-availability: 5xx share (budget 0.1%); auth-latency: share over 100 ms '
+        '(budget 1%). KeelAvailabilityBudgetBurn / KeelAuthLatencyBudgetBurn page at 14.4x.'), 8)
+    layout.add(timeseries('Dependencies up (min over replicas)', [target(
+        'min by (service, dependency) (keel_dependency_up)', '{{service}} -> {{dependency}}')],
+        'short', '1 up, 0 down. Readiness does not fail for Redis or an upstream; this does.'), 8)
     layout.add(timeseries('p95 latency by service', [target(
         f'histogram_quantile(0.95, sum by (service, le) (rate(http_server_request_duration_seconds_bucket[{RATE}])))',
         '{{service}}', exemplar=True)], 's', 'auth-service objective: 100 ms per route.'), 8)

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Checks the delivery files (docker/, prometheus/, grafana/, k8s/) without a Docker engine
 # or a cluster: files parse, names match what the apps really read and export, Prometheus
-# rules pass their unit tests. Exits non-zero on any failure; says what it skipped.
+# rules pass their unit tests, Alertmanager's config passes amtool, every kustomize overlay
+# renders and validates. Exits non-zero on any failure, and on any check it could not run.
 #
-#   scripts/check-delivery.sh            # promtool / kubectl / python3 parts skip when absent
-#   REQUIRE_TOOLS=1 scripts/check-delivery.sh   # ... or fail when absent (for CI)
+#   scripts/check-delivery.sh                 # a missing tool (promtool, amtool, kubectl,
+#                                             # python3) or an unbuilt dist/ is a failure
+#   ALLOW_SKIP=1 scripts/check-delivery.sh    # explicit opt-out: report those as SKIPPED and
+#                                             # exit 0 if nothing else failed (never in CI)
+# Tools: apt-get install prometheus prometheus-alertmanager python3; kubectl (see .ci/run).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,12 +17,17 @@ failures=0
 skips=0
 ok() { printf 'ok    %s\n' "$1"; }
 fail() { printf 'FAIL  %s\n' "$1"; failures=$((failures + 1)); }
+if [ "${ALLOW_SKIP:-}" = 1 ] && [ "${CI:-}" = true ]; then
+  echo 'check-delivery: ALLOW_SKIP=1 is refused in CI (CI=true): every check must run there'
+  exit 1
+fi
+# A check that cannot run fails, unless the caller opted out with ALLOW_SKIP=1.
 skip() {
-  if [ "${REQUIRE_TOOLS:-}" = 1 ]; then
-    fail "$1 (REQUIRE_TOOLS=1)"
-  else
-    printf 'skip  %s\n' "$1"
+  if [ "${ALLOW_SKIP:-}" = 1 ]; then
+    printf 'SKIP  %s\n' "$1"
     skips=$((skips + 1))
+  else
+    fail "$1 (could not run; ALLOW_SKIP=1 to accept)"
   fi
 }
 # Runs a command quietly; on failure prints its output under the FAIL line.
@@ -36,6 +45,20 @@ if command -v promtool >/dev/null 2>&1; then
   run 'promtool test rules prometheus/alerts.test.yml' promtool test rules prometheus/alerts.test.yml
 else
   skip 'promtool checks (config, rules, rule unit tests, PromQL of dashboards): promtool not installed (apt-get install prometheus)'
+fi
+
+# --- Alertmanager: config, and where a page and a warning are routed (amtool from Debian's
+# `prometheus-alertmanager`) ---
+if command -v amtool >/dev/null 2>&1; then
+  run 'amtool check-config prometheus/alertmanager.yml' amtool check-config prometheus/alertmanager.yml
+  route_of() { amtool config routes test --config.file=prometheus/alertmanager.yml "$@" 2>/dev/null | tail -n 1; }
+  if [ "$(route_of severity=page slo=gateway-availability)" = pager ] && [ "$(route_of severity=warning service=users-service)" = tickets ]; then
+    ok 'alertmanager routes: pages to pager, warnings to tickets'
+  else
+    fail 'alertmanager routes: pages to pager, warnings to tickets'
+  fi
+else
+  skip 'amtool check-config: amtool not installed (apt-get install prometheus-alertmanager)'
 fi
 
 # --- Grafana dashboards are what the generator writes ---
@@ -62,12 +85,13 @@ fi
 
 # --- Everything else, in Node (the yaml package is in node_modules) ---
 promql_rules=$(mktemp --suffix=.yml)
-node - "$ROOT" "$rendered" "$promql_rules" <<'NODE'
+node_skips=$(mktemp)
+node - "$ROOT" "$rendered" "$promql_rules" "$node_skips" <<'NODE'
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const [root, renderedFile, promqlRulesFile] = process.argv.slice(2);
+const [root, renderedFile, promqlRulesFile, skipsFile] = process.argv.slice(2);
 const rel = (...p) => path.join(root, ...p);
 const read = (...p) => fs.readFileSync(rel(...p), 'utf8');
 let failed = 0;
@@ -78,6 +102,15 @@ const fail = (msg, details = []) => {
   for (const d of details) console.log(`      ${d}`);
 };
 const check = (msg, problems) => (problems.length ? fail(msg, problems) : ok(msg));
+// Same rule as the shell's skip(): a check that cannot run fails unless ALLOW_SKIP=1.
+const skip = (msg) => {
+  if (process.env.ALLOW_SKIP === '1') {
+    console.log(`SKIP  ${msg}`);
+    fs.appendFileSync(skipsFile, 'x');
+  } else {
+    fail(`${msg} (could not run; ALLOW_SKIP=1 to accept)`);
+  }
+};
 
 // A YAML parser from node_modules: `yaml` when present, else js-yaml (eslint brings it).
 let loadAllYaml;
@@ -140,11 +173,28 @@ for (const metric of defaults) {
 }
 const known = new Set([...declared, ...defaults.map((m) => m.name), 'up']);
 
-const labelNames = new Set(['service', 'instance', 'job', 'app', 'le', 'quantile']);
-for (const m of sourceText.matchAll(/labelNames:\s*\[([^\]]*)\]/g)) {
-  for (const l of m[1].matchAll(/'([a-z_]+)'/g)) labelNames.add(l[1]);
+// Label names per metric: the `labelNames` of the declaration that names it (a literal or a
+// *_METRIC constant), plus the target labels Prometheus adds and `service` (every series).
+const TARGET_LABELS = ['service', 'instance', 'job', 'app'];
+const metricConstants = Object.fromEntries([...sourceText.matchAll(/([A-Z][A-Z0-9_]*_METRIC)\s*=\s*'([a-z0-9_]+)'/g)].map((m) => [m[1], m[2]]));
+const metricLabels = new Map();
+const addLabels = (metric, labels) => {
+  const set = metricLabels.get(metric) ?? new Set(TARGET_LABELS);
+  for (const l of labels) set.add(l);
+  metricLabels.set(metric, set);
+};
+for (const m of sourceText.matchAll(/\bname:\s*(?:'([a-z][a-z0-9_]*)'|([A-Z][A-Z0-9_]*_METRIC)\b)/g)) {
+  const metric = m[1] ?? metricConstants[m[2]];
+  if (!metric) continue;
+  let chunk = sourceText.slice(m.index + m[0].length, m.index + m[0].length + 600);
+  const end = chunk.search(/\bname:|\}\)/);
+  if (end >= 0) chunk = chunk.slice(0, end);
+  const names = chunk.match(/labelNames:\s*\[([^\]]*)\]/);
+  addLabels(metric, names ? [...names[1].matchAll(/'([a-z_]+)'/g)].map((l) => l[1]) : []);
 }
-for (const metric of defaults) for (const l of metric.labelNames ?? []) labelNames.add(l);
+for (const metric of defaults) addLabels(metric.name, metric.labelNames ?? []);
+addLabels('up', []);
+const labelNames = new Set(['le', 'quantile', ...[...metricLabels.values()].flatMap((set) => [...set])]);
 // Label values: each must be a string literal in the file that writes that label.
 const literalsIn = (text) => new Set([...text.matchAll(/'([^'\n]{1,60})'/g)].map((m) => m[1]));
 const valueSources = {
@@ -182,7 +232,7 @@ const envProblems = (where, names) =>
 
 // ---------------------------------------------------------------- YAML parses
 const yamlFiles = [
-  'docker/docker-compose.yml', 'docker/docker-compose.chaos.yml', 'prometheus/prometheus.yml', 'prometheus/alerts.yml',
+  'docker/docker-compose.yml', 'docker/docker-compose.chaos.yml', 'docker/otel-collector.yml', 'prometheus/prometheus.yml', 'prometheus/alerts.yml', 'prometheus/alertmanager.yml',
   'prometheus/alerts.test.yml', 'grafana/provisioning/datasources/datasources.yml',
   'grafana/provisioning/dashboards/dashboards.yml',
   ...fs.readdirSync(rel('k8s')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `k8s/${f}`),
@@ -204,14 +254,18 @@ function promqlUse(expr) {
   const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   const labels = new Set();
   const values = [];
-  for (const m of expr.matchAll(/\{([^}]*)\}/g)) {
-    for (const l of m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
-      labels.add(l[1]);
+  const selectors = [];
+  for (const m of expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*\{([^}]*)\}/g)) {
+    const selector = { metric: m[1], labels: [] };
+    for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+      selector.labels.push(l[1]);
       values.push({ label: l[1], op: l[2], value: l[3] });
     }
+    selectors.push(selector);
   }
+  const grouping = new Set();
   for (const m of noStrings.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
-    for (const l of m[1].split(',').map((s) => s.trim()).filter(Boolean)) labels.add(l);
+    for (const l of m[1].split(',').map((s) => s.trim()).filter(Boolean)) grouping.add(l);
   }
   const bare = noStrings
     .replace(/\{[^}]*\}/g, ' ')
@@ -222,13 +276,18 @@ function promqlUse(expr) {
   for (const m of bare.matchAll(/(^|[^a-zA-Z0-9_:.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\(|[a-zA-Z0-9_:])/g)) {
     if (!keywords.has(m[2])) metrics.add(m[2]);
   }
-  return { metrics, labels, values };
+  return { metrics, labels, values, selectors, grouping };
 }
 
 const alertGroups = one('prometheus/alerts.yml').groups ?? [];
 const recorded = new Set(alertGroups.flatMap((g) => g.rules).filter((r) => r.record).map((r) => r.record));
 const exprs = [];
 for (const g of alertGroups) for (const r of g.rules) exprs.push({ where: `alerts.yml ${r.alert ?? r.record}`, expr: r.expr });
+// A recorded series has the labels its expression groups by plus the rule's own labels.
+for (const r of alertGroups.flatMap((g) => g.rules).filter((x) => x.record)) {
+  addLabels(r.record, [...promqlUse(r.expr).grouping, ...Object.keys(r.labels ?? {})]);
+  for (const l of Object.keys(r.labels ?? {})) labelNames.add(l);
+}
 
 const dashboards = {};
 const dashboardProblems = [];
@@ -278,7 +337,21 @@ for (const { where, expr } of exprs) {
     const ok = known.has(name) || recorded.has(name) || (base !== name && histograms.has(base) && known.has(base));
     if (!ok) nameProblems.push(`${where}: ${name} is exported by no app`);
   }
-  for (const l of use.labels) if (!labelNames.has(l)) labelProblems.push(`${where}: label ${l} is on no metric`);
+  // Per metric: a selector's label must be one that metric has (`le` on histogram buckets).
+  const labelsOf = (name) => {
+    const base = name.replace(/_(bucket|count|sum)$/, '');
+    const set = metricLabels.get(name) ?? (base !== name ? metricLabels.get(base) : undefined);
+    return set && name.endsWith('_bucket') ? new Set([...set, 'le']) : set;
+  };
+  for (const { metric, labels } of use.selectors) {
+    if (!metric) { for (const l of labels) if (!labelNames.has(l)) labelProblems.push(`${where}: label ${l} is on no metric`); continue; }
+    const allowed = labelsOf(metric);
+    if (!allowed) continue; // unknown metric: reported above
+    for (const l of labels) if (!allowed.has(l)) labelProblems.push(`${where}: ${metric} has no label ${l} (it has ${[...allowed].join(', ')})`);
+  }
+  // Grouping labels must be on at least one metric of the same query.
+  const used = [...use.metrics].map(labelsOf).filter(Boolean);
+  for (const l of use.grouping) if (l !== 'le' && !used.some((set) => set.has(l))) labelProblems.push(`${where}: groups by ${l}, which none of its metrics has`);
   for (const { label, op, value } of use.values) {
     if (!labelValues[label]) continue;
     if (op === '=~' && !/^[A-Za-z0-9_|\-/:]+$/.test(value)) continue;
@@ -287,7 +360,7 @@ for (const { where, expr } of exprs) {
 }
 for (const { where, label } of legendLabels) if (!labelNames.has(label)) labelProblems.push(`${where}: legend {{${label}}} is on no metric`);
 check(`every metric in dashboards and alert rules is one the apps export (${exprs.length} queries)`, nameProblems);
-check('every label name and value in those queries exists', labelProblems);
+check('every label in those queries is one its metric has, every value one an app writes', labelProblems);
 
 // The queries parse as PromQL: promtool checks them as recording rules (Grafana variables
 // replaced by values Prometheus accepts).
@@ -316,14 +389,32 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
   }
   for (const f of prom.rule_files ?? []) if (!fs.existsSync(rel('prometheus', f))) problems.push(`rule file ${f} not found beside prometheus.yml`);
   const alerts = new Set(alertGroups.flatMap((g) => g.rules).filter((r) => r.alert).map((r) => r.alert));
-  for (const a of ['KeelHighErrorRatio', 'KeelAuthLatencyHigh', 'KeelRateLimitStoreErrors', 'KeelServiceDown']) if (!alerts.has(a)) problems.push(`alert ${a} missing`);
+  for (const a of ['KeelAvailabilityBudgetBurn', 'KeelAvailabilityBudgetBurnSlow', 'KeelAuthLatencyBudgetBurn', 'KeelAuthLatencyBudgetBurnSlow', 'KeelGatewayNoTraffic', 'KeelAppTargetsAbsent', 'KeelAppDown', 'KeelServiceErrorRatioHigh', 'KeelAuthLatencyHigh', 'KeelRateLimitStoreErrors', 'KeelDependencyDown', 'KeelServiceDown']) if (!alerts.has(a)) problems.push(`alert ${a} missing`);
+  // SLOs as code: one recording rule per SLO and window, both SLOs.
+  const rules = alertGroups.flatMap((g) => g.rules);
+  for (const slo of ['gateway-availability', 'auth-latency']) for (const w of ['5m', '30m', '1h', '6h', '3d']) {
+    if (!rules.some((r) => r.record === `slo:sli_error:ratio_rate${w}` && r.labels?.slo === slo)) problems.push(`recording rule slo:sli_error:ratio_rate${w}{slo="${slo}"} missing`);
+  }
+  for (const app of APPS) if (!rules.some((r) => r.alert && r.expr.includes(`absent(up{app="${app}"})`))) problems.push(`no absent(up{app="${app}"}) alert`);
+  const severities = new Set(['page', 'ticket', 'warning', 'info']);
+  for (const r of rules.filter((x) => x.alert)) {
+    if (!severities.has(r.labels?.severity)) problems.push(`${r.alert}: severity ${r.labels?.severity} is not one of ${[...severities].join(', ')} (alertmanager.yml routes on it)`);
+    for (const a of ['summary', 'description', 'runbook_url']) if (!r.annotations?.[a]) problems.push(`${r.alert}: no ${a} annotation`);
+    const runbook = r.annotations?.runbook_url ?? '';
+    if (runbook && !(runbook.startsWith('docs/runbooks/') && fs.existsSync(rel(runbook)))) problems.push(`${r.alert}: runbook_url ${runbook} is not a file in docs/runbooks/`);
+  }
+  if (!prom.alerting?.alertmanagers?.length) problems.push('prometheus.yml sends alerts to no Alertmanager');
+  const am = one('prometheus/alertmanager.yml');
+  const inhibits = am.inhibit_rules ?? [];
+  if (!inhibits.some((i) => (i.source_matchers ?? []).includes('severity="page"') && (i.target_matchers ?? []).includes('severity="warning"'))) problems.push('alertmanager.yml: a page must inhibit the warnings (per-service symptoms)');
+  if (!(prom.global?.external_labels?.platform) || !inhibits.every((i) => (i.equal ?? []).every((l) => l === 'platform' || rules.some((r) => r.labels?.[l])))) problems.push('alertmanager.yml: inhibition `equal` labels must exist on the alerts (platform is an external label)');
   const tested = new Set((one('prometheus/alerts.test.yml').tests ?? []).flatMap((t) => (t.alert_rule_test ?? []).map((a) => a.alertname)));
   for (const a of alerts) if (!tested.has(a)) problems.push(`alert ${a} has no promtool unit test`);
   const firing = new Set();
   const quiet = new Set();
   for (const t of one('prometheus/alerts.test.yml').tests ?? []) for (const a of t.alert_rule_test ?? []) (a.exp_alerts?.length ? firing : quiet).add(a.alertname);
   for (const a of alerts) if (!firing.has(a) || !quiet.has(a)) problems.push(`alert ${a}: tests must show it firing and not firing`);
-  check('prometheus.yml scrapes each app on its own port; every alert has firing and quiet tests', problems);
+  check('prometheus.yml scrapes each app on its own port; SLO windows recorded; every alert has severity, summary, description, a runbook, firing and quiet tests; Alertmanager inhibits symptoms', problems);
 }
 
 // ---------------------------------------------------------------- Dockerfile
@@ -386,7 +477,7 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
   for (const app of APPS) {
     const bundle = rel('dist', 'apps', app, 'main.js');
     if (!fs.existsSync(bundle)) {
-      console.log(`skip  ${app}: dist/apps/${app}/main.js not built (npm run build), its requires are not checked`);
+      skip(`${app}: dist/apps/${app}/main.js not built (npm run build), its requires are not checked`);
       continue;
     }
     const mods = new Set([...fs.readFileSync(bundle, 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
@@ -419,7 +510,9 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
       const src = typeof v === 'string' ? v.split(':')[0] : v.source;
       if (src.startsWith('.') && !fs.existsSync(path.join(root, 'docker', src))) problems.push(`${name}: mounted ${src} does not exist`);
     }
-    if (!APPS.includes(name) && !svc.healthcheck && !['jaeger'].includes(name)) problems.push(`${name}: no healthcheck`);
+    if (!APPS.includes(name) && !svc.healthcheck && !['jaeger', 'otel-collector'].includes(name)) problems.push(`${name}: no healthcheck`);
+    if (!svc.mem_limit && !svc.deploy?.resources?.limits?.memory) problems.push(`${name}: no memory limit`);
+    for (const p of svc.ports ?? []) if (name !== 'api-gateway' && !String(p).startsWith('127.0.0.1:')) problems.push(`${name} published on all interfaces (${p}); only the gateway is public`);
   }
   const published = [];
   for (const app of APPS) {
@@ -431,7 +524,8 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
     if (env.NODE_ENV !== 'production') problems.push(`${app}: NODE_ENV must be production`);
     if (!env.INTERNAL_TOKEN) problems.push(`${app}: INTERNAL_TOKEN unset (refused in production)`);
     if (env.CHAOS_ENABLED !== undefined) problems.push(`${app}: CHAOS_ENABLED is refused in production`);
-    if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== 'http://jaeger:4318') problems.push(`${app}: OTEL_EXPORTER_OTLP_ENDPOINT should be http://jaeger:4318`);
+    if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== 'http://otel-collector:4318') problems.push(`${app}: OTEL_EXPORTER_OTLP_ENDPOINT should be http://otel-collector:4318 (the collector forwards to Jaeger)`);
+    if (svc.init !== true) problems.push(`${app}: init: true missing (tini as PID 1 forwards signals to node)`);
     if (app !== 'api-gateway' && !/^postgres:\/\/[^@]+@postgres:5432\//.test(env.DATABASE_URL ?? '')) problems.push(`${app}: DATABASE_URL should point at the postgres service`);
     if (app === 'api-gateway' && env.REDIS_URL !== 'redis://redis:6379') problems.push(`${app}: REDIS_URL should be redis://redis:6379`);
     if (env.AUTH_SERVICE_URL !== 'http://auth-service:3001' || env.USERS_SERVICE_URL !== 'http://users-service:3002') problems.push(`${app}: upstream URLs must name the compose services`);
@@ -449,12 +543,23 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
   }
   const promCmd = (services.prometheus?.command ?? []).join(' ');
   if (!promCmd.includes('--enable-feature=exemplar-storage')) problems.push('prometheus: --enable-feature=exemplar-storage missing');
-  const jaegerPorts = (services.jaeger?.ports ?? []).join(' ');
-  for (const p of ['4317', '4318', '16686']) if (!jaegerPorts.includes(`:${p}`)) problems.push(`jaeger: port ${p} not published`);
+  if (promCmd.includes('--web.enable-lifecycle') || promCmd.includes('--web.enable-admin-api')) problems.push('prometheus: lifecycle / admin API must stay off');
+  if (!services.alertmanager || !(services.alertmanager.volumes ?? []).some((v) => String(v).startsWith('../prometheus/alertmanager.yml:'))) problems.push('alertmanager: missing or not mounting prometheus/alertmanager.yml');
+  const collectorPorts = (services['otel-collector']?.ports ?? []).join(' ');
+  for (const p of ['4317', '4318']) if (!collectorPorts.includes(`:${p}`)) problems.push(`otel-collector: OTLP port ${p} not published (apps on the host)`);
+  if (!(services.jaeger?.ports ?? []).join(' ').includes(':16686')) problems.push('jaeger: UI 16686 not published');
   if (services.jaeger?.environment?.COLLECTOR_OTLP_ENABLED !== 'true') problems.push('jaeger: COLLECTOR_OTLP_ENABLED must be "true"');
+  const collector = one('docker/otel-collector.yml');
+  const traces = collector.service?.pipelines?.traces ?? {};
+  if (!(traces.receivers ?? []).includes('otlp') || (traces.processors ?? [])[0] !== 'memory_limiter') problems.push('otel-collector.yml: traces must come in over otlp and pass memory_limiter first');
+  for (const e of traces.exporters ?? []) if (!collector.exporters?.[e]) problems.push(`otel-collector.yml: exporter ${e} not configured`);
+  if (!Object.values(collector.exporters ?? {}).some((e) => e?.endpoint === 'jaeger:4317')) problems.push('otel-collector.yml: nothing exports to jaeger:4317');
+  const grafanaEnv = services.grafana?.environment ?? {};
+  if (!/^\$\{GRAFANA_ADMIN_PASSWORD:\?/.test(String(grafanaEnv.GF_SECURITY_ADMIN_PASSWORD))) problems.push('grafana: the admin password must be required (${GRAFANA_ADMIN_PASSWORD:?...}), never defaulted');
+  if (String(grafanaEnv.GF_AUTH_ANONYMOUS_ENABLED) !== 'false') problems.push('grafana: anonymous access must be off');
   const grafanaPorts = (services.grafana?.ports ?? []).map(String);
   if (grafanaPorts.some((p) => p.startsWith('3000:'))) problems.push('grafana published on 3000, the gateway\'s port');
-  if (!(services.prometheus?.ports ?? []).some((p) => String(p).startsWith('9090:'))) problems.push('prometheus not on 9090');
+  if (!(services.prometheus?.ports ?? []).some((p) => String(p) === '127.0.0.1:9090:9090')) problems.push('prometheus not on 127.0.0.1:9090');
   check('docker/docker-compose.yml: services, healthchecks, depends_on, mounts, production env, ports', problems);
 }
 
@@ -551,6 +656,8 @@ process.exit(failed ? 1 : 0);
 NODE
 node_rc=$?
 [ $node_rc -eq 0 ] || failures=$((failures + 1))
+skips=$((skips + $(wc -c <"$node_skips")))
+rm -f "$node_skips"
 
 if command -v promtool >/dev/null 2>&1 && [ -s "$promql_rules" ]; then
   run 'every dashboard and alert query parses as PromQL (promtool)' promtool check rules "$promql_rules"
@@ -562,5 +669,9 @@ if [ $failures -gt 0 ]; then
   echo "check-delivery: $failures check(s) failed"
   exit 1
 fi
-echo "check-delivery: all checks passed ($skips skipped)"
+if [ $skips -gt 0 ]; then
+  echo "check-delivery: no failures, but $skips check(s) SKIPPED (ALLOW_SKIP=1): this is not a full check"
+else
+  echo 'check-delivery: all checks ran and passed'
+fi
 echo 'Not checked here (needs a Docker engine or a cluster): docker build, compose up, kubectl apply.'
