@@ -1,13 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { findSamples, parseExposition, sampleValue } from './support/exposition';
 import { errorBody, registerAndLogin } from './support/http';
 import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
-import { type AppName, type Platform, startPlatform } from './support/platform';
+import { type AppName, builtEntry, type Platform, startPlatform } from './support/platform';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
 import { describeWithPostgres, describeWithRedis, postgresUrl } from './support/services';
 
@@ -254,6 +255,53 @@ describe('graceful drain of a built app', () => {
     expect(messages).toContain('draining: 1 request(s) in flight');
     const exported = receiver.spans().filter((span) => span.traceId === traceId);
     expect(exported.some((span) => span.kind === SpanKind.SERVER)).toBe(true);
+  });
+});
+
+describe('a stop during start-up', () => {
+  it('exits 0 promptly on SIGTERM while the app is still connecting to its database', async () => {
+    // A "PostgreSQL" that accepts connections and never answers: the app stays inside
+    // NestFactory.create (connect, migrations) until it is stopped.
+    const sockets: Socket[] = [];
+    let connected: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const silent = createTcpServer((socket) => {
+      sockets.push(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const child = spawn(process.execPath, [builtEntry('users-service')], {
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        LOG_FORMAT: 'json',
+        DATABASE_URL: `postgres://keel@127.0.0.1:${port}/keel`,
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await reached;
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await Promise.race([
+        exited,
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 5000).unref()),
+      ]);
+      expect({ code, withinMs: Date.now() - stoppedAt < 5000 }).toEqual({
+        code: 0,
+        withinMs: true,
+      });
+    } finally {
+      child.kill('SIGKILL');
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
