@@ -68,20 +68,32 @@ else
   skip 'dashboard generator check: python3 not installed'
 fi
 
-# --- Kubernetes: kustomize renders (kubectl kustomize needs no cluster) ---
+# --- Kubernetes: every overlay renders (kubectl kustomize needs no cluster) ---
+# Rendered from a copy of k8s/: production's git-ignored secrets.env is made from
+# secrets.env.example with dummy values, and one more overlay adds the optional component.
 rendered=''
 if command -v kubectl >/dev/null 2>&1; then
-  rendered=$(mktemp)
-  if kubectl kustomize k8s/ >"$rendered" 2>"$rendered.err"; then
-    ok 'kubectl kustomize k8s/ renders'
-  else
-    fail 'kubectl kustomize k8s/ renders'
-    sed 's/^/      /' "$rendered.err"
-    rendered=''
-  fi
+  rendered=$(mktemp -d)
+  cp -r k8s "$rendered/k8s"
+  sed -E 's/^([A-Z_]+)=$/\1=check-delivery-\1/' k8s/overlays/production/secrets.env.example \
+    >"$rendered/k8s/overlays/production/secrets.env"
+  mkdir -p "$rendered/k8s/overlays/check-components"
+  printf 'namespace: keel\nresources: [../production]\ncomponents: [../../components/prometheus-operator]\n' \
+    >"$rendered/k8s/overlays/check-components/kustomization.yaml"
+  for target in base overlays/dev overlays/production overlays/check-components; do
+    out="$rendered/$(basename "$target").yaml"
+    if kubectl kustomize "$rendered/k8s/$target" >"$out" 2>"$out.err"; then
+      ok "kubectl kustomize k8s/$target renders"
+    else
+      fail "kubectl kustomize k8s/$target renders"
+      sed 's/^/      /' "$out.err"
+      rm -f "$out"
+    fi
+  done
 else
-  skip 'kubectl kustomize k8s/: kubectl not installed (manifests are still checked file by file)'
+  skip 'kubectl kustomize k8s/overlays/*: kubectl not installed (see .ci/run)'
 fi
+run 'k8s copies of prometheus/, grafana/, docker/ files are current (scripts/sync-k8s.js --check)' node scripts/sync-k8s.js --check
 
 # --- Everything else, in Node (the yaml package is in node_modules) ---
 promql_rules=$(mktemp --suffix=.yml)
@@ -91,7 +103,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const [root, renderedFile, promqlRulesFile, skipsFile] = process.argv.slice(2);
+const [root, renderedDir, promqlRulesFile, skipsFile] = process.argv.slice(2);
 const rel = (...p) => path.join(root, ...p);
 const read = (...p) => fs.readFileSync(rel(...p), 'utf8');
 let failed = 0;
@@ -235,7 +247,7 @@ const yamlFiles = [
   'docker/docker-compose.yml', 'docker/docker-compose.chaos.yml', 'docker/otel-collector.yml', 'prometheus/prometheus.yml', 'prometheus/alerts.yml', 'prometheus/alertmanager.yml',
   'prometheus/alerts.test.yml', 'grafana/provisioning/datasources/datasources.yml',
   'grafana/provisioning/dashboards/dashboards.yml',
-  ...fs.readdirSync(rel('k8s')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `k8s/${f}`),
+  ...['k8s/base', 'k8s/overlays/dev', 'k8s/overlays/production', 'k8s/components/prometheus-operator'].flatMap((d) => fs.readdirSync(rel(d)).filter((f) => /\.ya?ml$/.test(f)).map((f) => `${d}/${f}`)),
 ];
 const parsed = {};
 const yamlProblems = [];
@@ -581,78 +593,10 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
 }
 
 // ---------------------------------------------------------------- Kubernetes
-{
-  const problems = [];
-  const kustomization = one('k8s/kustomization.yaml');
-  for (const r of kustomization.resources ?? []) if (!fs.existsSync(rel('k8s', r))) problems.push(`kustomization resource ${r} missing`);
-  let docs;
-  if (renderedFile) {
-    docs = loadAllYaml(fs.readFileSync(renderedFile, 'utf8')).filter(Boolean);
-  } else {
-    docs = (kustomization.resources ?? []).flatMap((r) => parsed[`k8s/${r}`] ?? []);
-  }
-  const of = (kind) => docs.filter((d) => d.kind === kind);
-  const byName = (kind, name) => of(kind).find((d) => d.metadata?.name === name);
-  const secret = byName('Secret', 'keel-secrets');
-  const config = byName('ConfigMap', 'keel-config');
-  const secretKeys = new Set(Object.keys({ ...(secret?.stringData ?? {}), ...(secret?.data ?? {}) }));
-  if (!secret) problems.push('Secret keel-secrets missing');
-  if (!config) problems.push('ConfigMap keel-config missing');
-  problems.push(...envProblems('ConfigMap keel-config', Object.keys(config?.data ?? {})));
-  if (config?.data?.CHAOS_ENABLED !== undefined) problems.push('ConfigMap: CHAOS_ENABLED is refused in production');
-  if (config?.data?.NODE_ENV !== 'production') problems.push('ConfigMap: NODE_ENV must be production');
-  if (config?.data?.AUTH_SERVICE_URL !== 'http://auth-service:3001' || config?.data?.USERS_SERVICE_URL !== 'http://users-service:3002') problems.push('ConfigMap: upstream URLs must name the Services');
-  for (const [key, value] of Object.entries(secret?.stringData ?? {})) {
-    if (key === 'INTERNAL_TOKEN' && value.length >= 16) problems.push('Secret placeholder INTERNAL_TOKEN must be too short to start (so a forgotten placeholder fails)');
-  }
-  for (const app of APPS) {
-    const d = byName('Deployment', app);
-    if (!d) { problems.push(`Deployment ${app} missing`); continue; }
-    const pod = d.spec.template.spec;
-    const c = pod.containers[0];
-    const env = new Map((c.env ?? []).map((e) => [e.name, e]));
-    const where = `Deployment ${app}`;
-    problems.push(...envProblems(where, env.keys()));
-    if ((d.spec.replicas ?? 1) < 2) problems.push(`${where}: fewer than 2 replicas`);
-    if (String(env.get('PORT')?.value) !== String(PORTS[app])) problems.push(`${where}: PORT must be ${PORTS[app]}`);
-    if (c.ports?.[0]?.containerPort !== PORTS[app]) problems.push(`${where}: containerPort`);
-    if (!env.has('INTERNAL_TOKEN')) problems.push(`${where}: INTERNAL_TOKEN not set`);
-    if (app === 'auth-service' && !env.has('JWT_PRIVATE_KEY')) problems.push(`${where}: JWT_PRIVATE_KEY not set`);
-    if (app !== 'api-gateway' && !env.has('DATABASE_URL')) problems.push(`${where}: DATABASE_URL not set`);
-    if (app === 'api-gateway' && !env.has('REDIS_URL')) problems.push(`${where}: REDIS_URL not set (replicas must share rate-limit counts)`);
-    for (const e of c.env ?? []) {
-      const ref = e.valueFrom?.secretKeyRef;
-      if (ref && (ref.name !== 'keel-secrets' || !secretKeys.has(ref.key))) problems.push(`${where}: ${e.name} refers to ${ref.name}/${ref.key}, not in the Secret`);
-    }
-    if (!(c.envFrom ?? []).some((e) => e.configMapRef?.name === 'keel-config')) problems.push(`${where}: does not load keel-config`);
-    if (c.livenessProbe?.httpGet?.path !== '/health/live') problems.push(`${where}: liveness must probe /health/live`);
-    if (c.readinessProbe?.httpGet?.path !== '/health/ready') problems.push(`${where}: readiness must probe /health/ready`);
-    if (!c.lifecycle?.preStop) problems.push(`${where}: no preStop`);
-    if (!((pod.terminationGracePeriodSeconds ?? 30) > 15)) problems.push(`${where}: terminationGracePeriodSeconds must exceed 15`);
-    if (!pod.securityContext?.runAsNonRoot) problems.push(`${where}: runAsNonRoot`);
-    if (!c.securityContext?.readOnlyRootFilesystem) problems.push(`${where}: readOnlyRootFilesystem`);
-    if (c.securityContext?.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation must be false`);
-    const dataDir = config?.data?.KEEL_DATA_DIR ?? '';
-    if (!(c.volumeMounts ?? []).some((m) => dataDir.startsWith(m.mountPath))) problems.push(`${where}: KEEL_DATA_DIR ${dataDir} is not on a writable volume`);
-    if (!c.resources?.requests || !c.resources?.limits?.memory) problems.push(`${where}: resources`);
-    const svc = byName('Service', app);
-    if (!svc || svc.spec.ports[0].port !== PORTS[app]) problems.push(`Service ${app} missing or not on ${PORTS[app]}`);
-    if (svc && svc.spec.type && svc.spec.type !== 'ClusterIP') problems.push(`Service ${app}: ${svc.spec.type}; only the Ingress is public`);
-    const sel = d.spec.selector.matchLabels;
-    const labels = d.spec.template.metadata.labels;
-    if (svc && !Object.entries(svc.spec.selector).every(([k, v]) => labels[k] === v)) problems.push(`Service ${app} does not select the pods`);
-    if (!of('PodDisruptionBudget').some((p) => Object.entries(p.spec.selector.matchLabels).every(([k, v]) => sel[k] === v))) problems.push(`${where}: no PodDisruptionBudget`);
-    const policies = of('NetworkPolicy').filter((p) => p.spec.podSelector?.matchLabels?.['app.kubernetes.io/name'] === app);
-    if (policies.length === 0) problems.push(`${where}: no NetworkPolicy`);
-  }
-  if (!of('NetworkPolicy').some((p) => Object.keys(p.spec.podSelector ?? {}).length === 0 && (p.spec.ingress ?? []).length === 0)) problems.push('no default-deny NetworkPolicy');
-  const ingressBackends = of('Ingress').flatMap((i) => i.spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)));
-  if (ingressBackends.length === 0 || ingressBackends.some((b) => b !== 'api-gateway')) problems.push(`Ingress must route only to api-gateway (routes to ${ingressBackends.join(', ')})`);
-  if (renderedFile && docs.some((d) => d.metadata?.namespace && d.metadata.namespace !== 'keel' && d.kind !== 'Namespace')) problems.push('objects outside namespace keel');
-  check(`k8s: ${docs.length} objects; env names, Secret keys, probes, preStop, grace, non-root, read-only, PDBs, NetworkPolicies, Ingress`, problems);
-}
-
-process.exit(failed ? 1 : 0);
+require(rel('scripts/check-k8s.js')).checkKubernetes({ root, renderedDir, loadAllYaml, envNames, ok, fail, skip }).then(
+  () => process.exit(failed ? 1 : 0),
+  (error) => { fail(`k8s checks crashed: ${error.stack}`); process.exit(1); },
+);
 NODE
 node_rc=$?
 [ $node_rc -eq 0 ] || failures=$((failures + 1))
@@ -662,7 +606,8 @@ rm -f "$node_skips"
 if command -v promtool >/dev/null 2>&1 && [ -s "$promql_rules" ]; then
   run 'every dashboard and alert query parses as PromQL (promtool)' promtool check rules "$promql_rules"
 fi
-rm -f "$promql_rules" ${rendered:+"$rendered" "$rendered.err"}
+rm -f "$promql_rules"
+[ -n "$rendered" ] && rm -rf "$rendered"
 
 echo
 if [ $failures -gt 0 ]; then

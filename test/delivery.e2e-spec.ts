@@ -1,6 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -85,23 +93,59 @@ function composeEnv(app: AppName): Record<string, string> {
   );
 }
 
-function kubernetesEnv(app: AppName): Record<string, string> {
-  const [config] = yaml('k8s', 'configmap.yaml');
-  const deployment = yaml('k8s', `${app}.yaml`).find((doc) => doc.kind === 'Deployment')!;
-  const secrets: Record<string, string> = {
-    INTERNAL_TOKEN,
-    JWT_PRIVATE_KEY,
-    REDIS_URL: 'redis://placeholder',
-    SENTRY_DSN: '',
-  };
-  const env: Record<string, string> = { ...(config.data as Record<string, string>) };
-  for (const entry of deployment.spec.template.spec.containers[0].env as Json[]) {
-    const key = entry.valueFrom?.secretKeyRef?.key as string | undefined;
-    env[entry.name as string] =
-      key === undefined ? String(entry.value ?? '') : (secrets[key] ?? '');
+/**
+ * Renders k8s/overlays/production with `kubectl kustomize` from a copy of k8s/ whose
+ * git-ignored secrets.env holds `secrets` (as an operator writes it), and answers the objects.
+ */
+function renderProduction(secrets: string): Json[] {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-k8s-'));
+  try {
+    cpSync(join(ROOT, 'k8s'), join(dir, 'k8s'), { recursive: true });
+    writeFileSync(join(dir, 'k8s', 'overlays', 'production', 'secrets.env'), secrets);
+    const result = spawnSync('kubectl', ['kustomize', join(dir, 'k8s', 'overlays', 'production')], {
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      throw new Error(
+        `kubectl kustomize failed (is kubectl installed? see .ci/run): ${result.stderr}`,
+      );
+    }
+    return loadAll(result.stdout).filter(Boolean) as Json[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The environment one app's container gets from the rendered overlay. */
+function kubernetesEnv(app: AppName, objects: Json[]): Record<string, string> {
+  const deployment = objects.find((doc) => doc.kind === 'Deployment' && doc.metadata.name === app)!;
+  const container = deployment.spec.template.spec.containers[0] as Json;
+  const named = (kind: string, name: string): Json =>
+    objects.find((doc) => doc.kind === kind && doc.metadata.name === name)!;
+  const env: Record<string, string> = {};
+  for (const from of (container.envFrom ?? []) as Json[]) {
+    Object.assign(env, named('ConfigMap', from.configMapRef.name as string).data);
+  }
+  for (const entry of container.env as Json[]) {
+    const ref = entry.valueFrom?.secretKeyRef as Json | undefined;
+    const encoded =
+      ref && (named('Secret', ref.name as string).data?.[ref.key as string] as string);
+    env[entry.name as string] = ref
+      ? Buffer.from(encoded ?? '', 'base64').toString('utf8')
+      : String(entry.value ?? '');
   }
   return env;
 }
+
+/** secrets.env as the operator fills it in for these tests. */
+const PRODUCTION_SECRETS = [
+  `INTERNAL_TOKEN=${INTERNAL_TOKEN}`,
+  `JWT_PRIVATE_KEY=${JWT_PRIVATE_KEY}`,
+  'AUTH_DATABASE_URL=postgres://placeholder/keel_auth',
+  'USERS_DATABASE_URL=postgres://placeholder/keel_users',
+  'REDIS_URL=redis://placeholder',
+  'SENTRY_DSN=',
+].join('\n');
 
 /** One PromQL query of a dashboard or an alert rule. */
 interface Query {
@@ -530,13 +574,15 @@ describeWithPostgres()('delivery files against the built apps', () => {
     });
   });
 
-  describe('with the environment of the k8s/ manifests (Secret filled in)', () => {
+  describe('with the environment of k8s/overlays/production (secrets.env filled in)', () => {
     let platform: Platform;
+    let objects: Json[];
 
     beforeAll(async () => {
+      objects = renderProduction(PRODUCTION_SECRETS);
       const appEnv: Partial<Record<AppName, EnvPatch>> = {};
       for (const app of ALL_APPS) {
-        appEnv[app] = localize(kubernetesEnv(app), receiver.url, redis.url);
+        appEnv[app] = localize(kubernetesEnv(app, objects), receiver.url, redis.url);
       }
       platform = await startPlatform({ database: 'postgres', appEnv });
     });
@@ -546,7 +592,7 @@ describeWithPostgres()('delivery files against the built apps', () => {
     });
 
     it('starts every app ready, and a user can register and log in through the gateway', async () => {
-      expect(kubernetesEnv('api-gateway')).toMatchObject({ NODE_ENV: 'production' });
+      expect(kubernetesEnv('api-gateway', objects)).toMatchObject({ NODE_ENV: 'production' });
       expect(await waitReady(platform)).toEqual({
         'api-gateway': 200,
         'auth-service': 200,
@@ -559,14 +605,11 @@ describeWithPostgres()('delivery files against the built apps', () => {
         .expect(200);
     });
 
-    it('refuses to start with the Secret placeholders left in', async () => {
-      const [secret] = yaml('k8s', 'secret.yaml');
-      const placeholders = secret.stringData as Record<string, string>;
-      const env: EnvPatch = {
-        ...kubernetesEnv('auth-service'),
-        INTERNAL_TOKEN: placeholders.INTERNAL_TOKEN,
-        JWT_PRIVATE_KEY: placeholders.JWT_PRIVATE_KEY,
-      };
+    it('refuses to start when secrets.env is the example left unfilled', async () => {
+      const example = renderProduction(
+        read('k8s', 'overlays', 'production', 'secrets.env.example'),
+      );
+      const env: EnvPatch = { ...kubernetesEnv('auth-service', example) };
       delete env.DATABASE_URL;
       const result = spawnSync(
         process.execPath,
