@@ -622,3 +622,138 @@ describeWithPostgres()('delivery files against the built apps', () => {
     });
   });
 });
+
+/** Debian's `prometheus-alertmanager` package provides the binary; CI installs it. */
+const alertmanagerBin = [
+  '/usr/bin/prometheus-alertmanager',
+  '/usr/local/bin/alertmanager',
+  '/usr/bin/alertmanager',
+].find((p) => existsSync(p));
+
+const describeWithAlertmanager = (): jest.Describe => {
+  if (alertmanagerBin) {
+    return describe;
+  }
+  if (process.env.CI === 'true') {
+    throw new Error(
+      'alertmanager is not installed but CI=true: apt-get install prometheus-alertmanager',
+    );
+  }
+  return describe.skip;
+};
+
+describeWithAlertmanager()('Alertmanager with prometheus/alertmanager.yml', () => {
+  let child: ReturnType<typeof spawn>;
+  let url: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keel-alertmanager-'));
+    child = spawn(
+      alertmanagerBin!,
+      [
+        `--config.file=${join(ROOT, 'prometheus', 'alertmanager.yml')}`,
+        `--storage.path=${dir}`,
+        '--web.listen-address=127.0.0.1:0',
+        '--cluster.listen-address=',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    // It binds port 0 and logs the address it got.
+    url = await new Promise<string>((resolve, reject) => {
+      let log = '';
+      const timer = setTimeout(
+        () => reject(new Error(`alertmanager did not start: ${log}`)),
+        15_000,
+      );
+      child.stderr!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        const address = /msg="Listening on" address=(\S+)/.exec(log)?.[1];
+        if (address) {
+          clearTimeout(timer);
+          resolve(`http://${address}`);
+        }
+      });
+    });
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Alerts as Prometheus sends them: its external label `platform` on every one. */
+  const alert = (labels: Record<string, string>, endsAt?: Date): Json => ({
+    labels: { platform: 'keel', ...labels },
+    annotations: { summary: labels.alertname },
+    ...(endsAt ? { endsAt: endsAt.toISOString() } : {}),
+  });
+  const post = async (alerts: Json[]): Promise<void> => {
+    const res = await fetch(`${url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
+    expect(res.status).toBe(200);
+  };
+  /** alertname -> state (active / suppressed), polled until `done` holds (10 s). */
+  const statesUntil = async (
+    done: (states: Record<string, string>) => boolean,
+  ): Promise<Record<string, string>> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const alerts = (await fetch(`${url}/api/v2/alerts`).then((r) => r.json())) as Json[];
+      const states = Object.fromEntries(
+        alerts.map((a) => [a.labels.alertname as string, a.status.state as string]),
+      );
+      if (done(states) || Date.now() > deadline) {
+        return states;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const page = {
+    alertname: 'KeelAvailabilityBudgetBurn',
+    severity: 'page',
+    slo: 'gateway-availability',
+  };
+  const warning = {
+    alertname: 'KeelServiceErrorRatioHigh',
+    severity: 'warning',
+    service: 'users-service',
+  };
+  const sameTicket = {
+    alertname: 'KeelAvailabilityBudgetBurnSlow',
+    severity: 'ticket',
+    slo: 'gateway-availability',
+  };
+  const otherTicket = {
+    alertname: 'KeelAuthLatencyBudgetBurnSlow',
+    severity: 'ticket',
+    slo: 'auth-latency',
+  };
+
+  it('one users-service incident pages once: the SLO page inhibits the symptom and its own ticket', async () => {
+    await post([alert(page), alert(warning), alert(sameTicket), alert(otherTicket)]);
+    const states = await statesUntil(
+      (s) => Object.keys(s).length === 4 && s[warning.alertname] === 'suppressed',
+    );
+    expect(states).toEqual({
+      KeelAvailabilityBudgetBurn: 'active',
+      KeelServiceErrorRatioHigh: 'suppressed',
+      KeelAvailabilityBudgetBurnSlow: 'suppressed',
+      KeelAuthLatencyBudgetBurnSlow: 'active',
+    });
+
+    // The page resolves: the warning is shown again.
+    await post([alert(page, new Date(Date.now() - 1000))]);
+    const after = await statesUntil((s) => s[warning.alertname] === 'active');
+    expect(after[warning.alertname]).toBe('active');
+    expect(after[sameTicket.alertname]).toBe('active');
+  });
+});
