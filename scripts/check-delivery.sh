@@ -80,8 +80,9 @@ if command -v kubectl >/dev/null 2>&1; then
   mkdir -p "$rendered/k8s/overlays/check-components"
   printf 'namespace: keel\nresources: [../production]\ncomponents: [../../components/prometheus-operator]\n' \
     >"$rendered/k8s/overlays/check-components/kustomization.yaml"
-  for target in base overlays/dev overlays/production overlays/check-components; do
+  for target in base overlays/dev overlays/production overlays/check-components ""; do
     out="$rendered/$(basename "$target").yaml"
+    [ -z "$target" ] && out="$rendered/root.yaml"
     if kubectl kustomize "$rendered/k8s/$target" >"$out" 2>"$out.err"; then
       ok "kubectl kustomize k8s/$target renders"
     else

@@ -61,7 +61,7 @@ function restrictedProblems(spec) {
 
 async function checkKubernetes({ root, renderedDir, loadAllYaml, envNames, ok, fail, skip }) {
   const rendered = {};
-  for (const name of ['base', 'dev', 'production', 'check-components']) {
+  for (const name of ['base', 'dev', 'production', 'check-components', 'root']) {
     const file = renderedDir ? path.join(renderedDir, `${name}.yaml`) : '';
     if (file && fs.existsSync(file)) rendered[name] = loadAllYaml(fs.readFileSync(file, 'utf8')).filter(Boolean);
   }
@@ -86,6 +86,12 @@ async function checkKubernetes({ root, renderedDir, loadAllYaml, envNames, ok, f
     if (ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') pss.push(`${overlay}: namespace keel must enforce Pod Security restricted`);
     check(`k8s ${overlay}: ${docs.length} objects valid against the Kubernetes schemas`, schema);
     check(`k8s ${overlay}: every pod passes Pod Security "restricted"`, pss);
+  }
+
+  // `kubectl apply -k k8s/` (CONTRACT §8) is the production overlay, object for object.
+  if (rendered.root && rendered.production) {
+    const same = JSON.stringify(rendered.root) === JSON.stringify(rendered.production);
+    check('kubectl apply -k k8s/ applies the production overlay', same ? [] : ['k8s/kustomization.yaml renders something else than overlays/production']);
   }
 
   // The base is not applied alone and holds no secret.
