@@ -420,7 +420,7 @@ fs.writeFileSync(promqlRulesFile, JSON.stringify({
   const am = one('prometheus/alertmanager.yml');
   const inhibits = am.inhibit_rules ?? [];
   if (!inhibits.some((i) => (i.source_matchers ?? []).includes('severity="page"') && (i.target_matchers ?? []).includes('severity="warning"'))) problems.push('alertmanager.yml: a page must inhibit the warnings (per-service symptoms)');
-  if (!(prom.global?.external_labels?.platform) || !inhibits.every((i) => (i.equal ?? []).every((l) => l === 'platform' || rules.some((r) => r.labels?.[l])))) problems.push('alertmanager.yml: inhibition `equal` labels must exist on the alerts (platform is an external label)');
+  if (!(prom.global?.external_labels?.platform) || !inhibits.every((i) => (i.equal ?? []).every((l) => l === 'platform' || rules.some((r) => r.alert && r.labels?.[l])))) problems.push('alertmanager.yml: inhibition `equal` labels must exist on the alerts (platform is an external label)');
   const tested = new Set((one('prometheus/alerts.test.yml').tests ?? []).flatMap((t) => (t.alert_rule_test ?? []).map((a) => a.alertname)));
   for (const a of alerts) if (!tested.has(a)) problems.push(`alert ${a} has no promtool unit test`);
   const firing = new Set();

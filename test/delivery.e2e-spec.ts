@@ -717,26 +717,20 @@ describeWithAlertmanager()('Alertmanager with prometheus/alertmanager.yml', () =
     }
   };
 
-  const page = {
-    alertname: 'KeelAvailabilityBudgetBurn',
-    severity: 'page',
-    slo: 'gateway-availability',
+  /** An alert's labels as prometheus/alerts.yml gives them (severity, slo), plus `extra`. */
+  const fromRules = (
+    alertname: string,
+    extra: Record<string, string> = {},
+  ): Record<string, string> => {
+    const rule = (yaml('prometheus', 'alerts.yml')[0].groups as Json[])
+      .flatMap((group) => group.rules as Json[])
+      .find((r) => r.alert === alertname)!;
+    return { alertname, ...(rule.labels as Record<string, string>), ...extra };
   };
-  const warning = {
-    alertname: 'KeelServiceErrorRatioHigh',
-    severity: 'warning',
-    service: 'users-service',
-  };
-  const sameTicket = {
-    alertname: 'KeelAvailabilityBudgetBurnSlow',
-    severity: 'ticket',
-    slo: 'gateway-availability',
-  };
-  const otherTicket = {
-    alertname: 'KeelAuthLatencyBudgetBurnSlow',
-    severity: 'ticket',
-    slo: 'auth-latency',
-  };
+  const page = fromRules('KeelAvailabilityBudgetBurn');
+  const warning = fromRules('KeelServiceErrorRatioHigh', { service: 'users-service' });
+  const sameTicket = fromRules('KeelAvailabilityBudgetBurnSlow');
+  const otherTicket = fromRules('KeelAuthLatencyBudgetBurnSlow');
 
   it('one users-service incident pages once: the SLO page inhibits the symptom and its own ticket', async () => {
     await post([alert(page), alert(warning), alert(sameTicket), alert(otherTicket)]);
