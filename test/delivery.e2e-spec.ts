@@ -523,6 +523,8 @@ describeWithPostgres()('delivery files against the built apps', () => {
           'service:http_server_requests:rate5m',
           (result) => result.length === ALL_APPS.length,
         );
+        // The SLO rules live in groups of their own, evaluated on their own schedule.
+        await prometheus.waitFor('slo:sli_error:ratio_rate1h', (result) => result.length > 0);
       });
 
       afterAll(async () => {
