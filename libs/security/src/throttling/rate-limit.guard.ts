@@ -28,8 +28,9 @@ import {
 
 interface HttpResponse {
   statusCode: number;
+  writableFinished: boolean;
   setHeader(name: string, value: string | number): unknown;
-  once(event: 'finish', listener: () => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 /** What the response headers currently report: the most restrictive limit so far. */
@@ -80,7 +81,7 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     await super.canActivate(context);
     for (const limiter of this.throttling.limiters) {
       if (limiter.countStatuses && this.applies(limiter, context)) {
-        await this.checkFailures(limiter, context);
+        await this.reserveCounted(limiter, context);
       }
     }
     return true;
@@ -127,8 +128,12 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     return true;
   }
 
-  /** Refuses the request when the client's counted answers reached the limit; else counts this one if it fails. */
-  private async checkFailures(
+  /**
+   * Reserves one of the client's slots before the request is served, refusing it when none
+   * is left; the slot is given back when the answer is not one the limiter counts. A client
+   * that hangs up before the answer keeps its slot spent: its outcome is unknown.
+   */
+  private async reserveCounted(
     limiter: RateLimiterDefinition,
     context: ExecutionContext,
   ): Promise<void> {
@@ -141,16 +146,14 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     const key = rateLimitKey(this.throttling.keyPrefix, limiter.name, tracker);
     const limit = (await this.override<number>(THROTTLER_LIMIT, limiter, context)) ?? limiter.limit;
     const ttl = (await this.override<number>(THROTTLER_TTL, limiter, context)) ?? limiter.windowMs;
-    const blockedFor = await this.store.blockedFor(key, limiter.name);
-    if (blockedFor > 0) {
-      this.reject(context, limiter.name, limit, blockedFor);
+    const reservation = await this.store.reserve(key, limit, ttl);
+    if (!reservation.granted) {
+      this.reject(context, limiter.name, limit, reservation.resetSeconds);
     }
     const statuses = limiter.countStatuses ?? [];
-    res.once('finish', () => {
-      if (statuses.includes(res.statusCode)) {
-        // The limit-th failure blocks: the storage blocks once hits exceed its limit.
-        void this.store.increment(key, ttl, limit - 1, ttl, limiter.name).catch(() => undefined);
-      }
+    res.once('close', () => {
+      const counted = !res.writableFinished || statuses.includes(res.statusCode);
+      void this.store.settle(key, counted, limit, ttl).catch(() => undefined);
     });
   }
 
@@ -206,11 +209,16 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     if (limiter.routes === undefined) {
       return true;
     }
-    const req = context.switchToHttp().getRequest<RateLimitedRequest>();
+    const req = context
+      .switchToHttp()
+      .getRequest<RateLimitedRequest & { route?: { path?: unknown } }>();
+    // The matched route's template, not the raw path: every spelling that reached this
+    // handler is the same route to the limiter.
+    const path = typeof req.route?.path === 'string' ? req.route.path : req.path;
     return limiter.routes.some(
       (route) =>
         (route.method === undefined || route.method.toUpperCase() === req.method) &&
-        (typeof route.path === 'string' ? route.path === req.path : route.path.test(req.path)),
+        (typeof route.path === 'string' ? route.path === path : route.path.test(path)),
     );
   }
 
