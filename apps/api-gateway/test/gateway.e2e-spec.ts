@@ -172,14 +172,25 @@ describe('api-gateway in front of a recording upstream', () => {
     expect(res.headers['keep-alive']).not.toBe('timeout=77');
   });
 
-  it('keeps the upstream URL prefix and encodes the id as one path segment', async () => {
+  it('keeps the upstream URL prefix and refuses ids that are not UUIDs at the edge', async () => {
     const requestId = `rid-${randomUUID()}`;
+    const id = randomUUID().toUpperCase();
     await request(platform.gatewayUrl)
-      .get('/api/v1/users/a%2Fb..c')
+      .get(`/api/v1/users/${id}`)
       .set('authorization', `Bearer ${token}`)
       .set('x-request-id', requestId)
       .expect(200);
-    expect(received(requestId)[0].url).toBe('/prefix/users/a%2Fb%2E%2Ec');
+    expect(received(requestId)[0].url).toBe(`/prefix/users/${id}`);
+    // `m%65` would otherwise become `/users/me` upstream, `a%2Fb..c` a path.
+    for (const bad of ['a%2Fb..c', 'm%65']) {
+      const refused = `rid-${randomUUID()}`;
+      await request(platform.gatewayUrl)
+        .get(`/api/v1/users/${bad}`)
+        .set('authorization', `Bearer ${token}`)
+        .set('x-request-id', refused)
+        .expect(400);
+      expect(received(refused)).toEqual([]);
+    }
   });
 
   it('passes the bearer token on after checking it at the edge', async () => {

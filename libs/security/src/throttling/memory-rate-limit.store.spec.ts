@@ -3,9 +3,7 @@ import { MemoryRateLimitStore } from './memory-rate-limit.store';
 describe(MemoryRateLimitStore.name, () => {
   it('grants exactly the limit to concurrent reservations and takes back released slots', async () => {
     const store = new MemoryRateLimitStore();
-    const all = await Promise.all(
-      Array.from({ length: 10 }, () => store.reserve('k', 5, 60_000)),
-    );
+    const all = await Promise.all(Array.from({ length: 10 }, () => store.reserve('k', 5, 60_000)));
     expect(all.filter((r) => r.granted)).toHaveLength(5);
     await store.settle('k', false, 5, 60_000);
     expect((await store.reserve('k', 5, 60_000)).granted).toBe(true);
