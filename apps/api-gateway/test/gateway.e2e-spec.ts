@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
+import { DEV_INTERNAL_TOKEN } from '@keel/platform';
 import { freePort, type Platform, startPlatform } from '../../../test/support/platform';
 
 // The built gateway in front of a recording upstream that also serves the JWKS, so what the
@@ -149,9 +150,13 @@ describe('api-gateway in front of a recording upstream', () => {
       'x-forwarded-host': `127.0.0.1:${platform.apps['api-gateway'].port}`,
       host: upstream.url.replace('http://', ''),
     });
-    for (const name of ['x-internal-token', 'x-hop-only', 'te', 'accept-encoding']) {
+    for (const name of ['x-hop-only', 'te', 'accept-encoding']) {
       expect(seen.headers[name]).toBeUndefined();
     }
+    // The client's guess never passes; the gateway vouches for the client's address itself.
+    expect(seen.headers['x-internal-token']).not.toBe('a client guessing the service secret');
+    expect(seen.headers['x-internal-token']).toHaveLength(DEV_INTERNAL_TOKEN.length);
+    expect(seen.headers['x-keel-client-ip']).toBe('127.0.0.1');
   });
 
   it("relays the upstream's status, body and own headers, never its security or framing headers", async () => {

@@ -7,8 +7,6 @@ export interface AuthConfig extends BaseConfig {
   refreshTokenTtlMs: number;
   /** PEM (PKCS#8) P-256 key; unset means generate one into KEEL_DATA_DIR. */
   jwtPrivateKeyPem: string | undefined;
-  /** Emails that get the `admin` role when they register (KEEL_ADMIN_EMAILS). */
-  adminEmails: string[];
 }
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
@@ -33,13 +31,11 @@ export function loadAuthConfig(env: Env): AuthConfig {
       undefined,
     );
   }
-  const adminEmails = r.list('KEEL_ADMIN_EMAILS').map((email) => email.toLowerCase());
   r.done();
   return {
     ...base,
     accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
     refreshTokenTtlMs,
     jwtPrivateKeyPem,
-    adminEmails,
   };
 }

@@ -11,7 +11,8 @@ import {
 } from '@nestjs/throttler';
 import { isOperationalPath } from '@keel/platform';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
-import { clientTracker, ipTracker, rateLimitKey } from './client-key';
+import { internalTokenDigest } from '../internal/internal-token.guard';
+import { clientTracker, ipTracker, rateLimitKey, vouchedClientIp } from './client-key';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { type RateLimitStore } from './rate-limit.store';
 import {
@@ -51,17 +52,25 @@ const trackers = new WeakMap<object, Promise<string>>();
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
   private verifier: AccessTokenVerifier | undefined;
+  private readonly internalDigest: Buffer | undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() protected readonly store: RateLimitStore,
     reflector: Reflector,
     @Inject(THROTTLING_OPTIONS)
-    private readonly throttling: Required<Omit<ThrottlingOptions, 'registry' | 'redisUrl'>>,
+    private readonly throttling: Required<
+      Omit<ThrottlingOptions, 'registry' | 'redisUrl' | 'internalToken'>
+    > &
+      Pick<ThrottlingOptions, 'internalToken'>,
     private readonly metrics: RateLimitMetrics,
     private readonly moduleRef: ModuleRef,
   ) {
     super(options, store, reflector);
+    this.internalDigest =
+      throttling.internalToken === undefined
+        ? undefined
+        : internalTokenDigest(throttling.internalToken);
   }
 
   override async onModuleInit(): Promise<void> {
@@ -241,12 +250,12 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
   ): Promise<string | undefined> {
     const by = limiter.by ?? 'client';
     if (by === 'ip') {
-      return ipTracker(req);
+      return ipTracker(req, vouchedClientIp(req, this.internalDigest));
     }
     if (by === 'client') {
       let tracker = trackers.get(req);
       if (!tracker) {
-        tracker = clientTracker(req, this.verifier);
+        tracker = clientTracker(req, this.verifier, vouchedClientIp(req, this.internalDigest));
         trackers.set(req, tracker);
       }
       return tracker;
