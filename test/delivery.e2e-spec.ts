@@ -79,7 +79,7 @@ function composeEnv(app: AppName): Record<string, string> {
     string,
     string | number | boolean | null
   >;
-  const vars = { JWT_PRIVATE_KEY };
+  const vars = { JWT_PRIVATE_KEY, INTERNAL_TOKEN };
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => [name, interpolate(String(value ?? ''), vars)]),
   );

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { type BaseConfig, type Env, readBaseConfig } from '@keel/platform';
+import { type BaseConfig, type Env, isPublishedSecret, readBaseConfig } from '@keel/platform';
 import { version } from '../../../../package.json';
 
 export interface AuthConfig extends BaseConfig {
@@ -15,7 +15,13 @@ export function loadAuthConfig(env: Env): AuthConfig {
   const accessTtlMs = r.duration('ACCESS_TOKEN_TTL', '900s');
   const refreshTokenTtlMs = r.duration('REFRESH_TOKEN_TTL', '30d');
   const jwtPrivateKeyPem = r.optionalString('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (jwtPrivateKeyPem) {
+  if (jwtPrivateKeyPem && isPublishedSecret(jwtPrivateKeyPem) && base.production) {
+    r.fail(
+      'JWT_PRIVATE_KEY',
+      'is a value published in the repository (a placeholder); set a real key when NODE_ENV=production',
+      undefined,
+    );
+  } else if (jwtPrivateKeyPem) {
     try {
       const key = createPrivateKey(jwtPrivateKeyPem);
       if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
