@@ -115,6 +115,15 @@ describe(FailOpenRedisStore.name, () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it('keeps reserving from memory while Redis is down, never past the limit', async () => {
+    const store = await newStore();
+    await redis.kill();
+    const key = `reserve-outage-${Date.now()}`;
+    const all = await Promise.all(Array.from({ length: 8 }, () => store.reserve(key, 3, WINDOW)));
+    expect(all.filter((r) => r.granted)).toHaveLength(3);
+    expect(await errors()).toBe(8);
+  });
+
   it('answers within the command timeout when Redis hangs', async () => {
     const store = await newStore();
     const pid = Number((await redisInfoPid(redis)) ?? 0);
