@@ -161,6 +161,12 @@ describe('limits hold for every spelling of a path', () => {
 
 describe('failed logins are reserved before the upstream call', () => {
   const LIMIT = 5;
+  const AUTH_LIMIT = 6;
+  let ipCounter = 0;
+  /** A fresh client address per call, so only the limiter under test counts. */
+  const freshIp = () => ({
+    'x-forwarded-for': `198.18.${(ipCounter >> 8) & 255}.${ipCounter++ & 255}`,
+  });
   let redis: PrivateRedis;
   let shared: Platform;
   let replica: Platform;
@@ -168,7 +174,12 @@ describe('failed logins are reserved before the upstream call', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const env = { RATE_LIMIT_LOGIN_ACCOUNT: `${LIMIT}/60s`, REDIS_URL: redis.url };
+    const env = {
+      RATE_LIMIT_LOGIN_ACCOUNT: `${LIMIT}/60s`,
+      RATE_LIMIT_AUTH: `${AUTH_LIMIT}/60s`,
+      TRUST_PROXY: 'loopback',
+      REDIS_URL: redis.url,
+    };
     shared = await startPlatform({ appEnv: { 'api-gateway': env } });
     replica = await startPlatform({
       apps: ['api-gateway'],
@@ -181,7 +192,13 @@ describe('failed logins are reserved before the upstream call', () => {
       },
     });
     memory = await startPlatform({
-      appEnv: { 'api-gateway': { RATE_LIMIT_LOGIN_ACCOUNT: `${LIMIT}/60s` } },
+      appEnv: {
+        'api-gateway': {
+          RATE_LIMIT_LOGIN_ACCOUNT: `${LIMIT}/60s`,
+          RATE_LIMIT_AUTH: `${AUTH_LIMIT}/60s`,
+          TRUST_PROXY: 'loopback',
+        },
+      },
     });
   }, 180_000);
 
@@ -202,11 +219,13 @@ describe('failed logins are reserved before the upstream call', () => {
       Array.from({ length: n }, (_, i) =>
         call(gateways[i % gateways.length].url, 'POST', '/api/v1/auth/login', {
           body: { email, password: `wrong password ${i}` },
+          headers: freshIp(),
         }),
       ),
     );
     const right = await call(gateways[0].url, 'POST', '/api/v1/auth/login', {
       body: { email, password: PASSWORD },
+      headers: freshIp(),
     });
     return [...replies.map((reply) => reply.status), right.status];
   }
@@ -239,8 +258,24 @@ describe('failed logins are reserved before the upstream call', () => {
     for (let i = 0; i < LIMIT + 3; i += 1) {
       const reply = await call(gateway.url, 'POST', '/api/v1/auth/login', {
         body: { email, password: PASSWORD },
+        headers: freshIp(),
       });
       expect(reply.status).toBe(200);
     }
+  });
+
+  it('holds the per-IP auth limit under a concurrent burst across two replicas', async () => {
+    const gateways = [shared.apps['api-gateway'], replica.apps['api-gateway']];
+    const ip = { 'x-forwarded-for': '203.0.113.61' };
+    const replies = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        call(gateways[i % 2].url, 'POST', i % 2 ? '/api/v1/auth/register' : '/api/v1/auth/login', {
+          body: { email: `nobody-${i}@example.com` },
+          headers: ip,
+        }),
+      ),
+    );
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => status !== 429)).toHaveLength(AUTH_LIMIT);
   });
 });
