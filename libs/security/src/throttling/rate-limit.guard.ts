@@ -45,9 +45,12 @@ const trackers = new WeakMap<object, Promise<string>>();
 /**
  * The platform's throttler guard: `@nestjs/throttler`'s guard with the contract's rules.
  * Limits count per client across routes, not per route; each limiter covers the routes it
- * names; operational routes are never limited; the headers report the most restrictive
- * limit; limiters with `countStatuses` (failed logins) count only those answers; every 429
- * counts in `rate_limit_rejections_total{limiter,route}`.
+ * names, matched on the route template (every spelling that reached the handler is the same
+ * route); operational routes are never limited; the headers report the most restrictive
+ * limit; limiters with `countStatuses` (failed logins) reserve a slot before the request is
+ * served and give it back unless the answer is one they count, so concurrent requests cannot
+ * overshoot; a gateway's `x-keel-client-ip` names the client when the internal token vouches
+ * for it; every 429 counts in `rate_limit_rejections_total{limiter,route}`.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
