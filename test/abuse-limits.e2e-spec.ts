@@ -111,8 +111,11 @@ describe('limits hold for every spelling of a path', () => {
         },
       ],
       ['POST', '/api/v1/auth/refresh', { refreshToken: login.body.refreshToken }],
+      ['POST', '/api/v1/auth/logout', { refreshToken: login.body.refreshToken }],
       ['GET', '/api/v1/auth/me', undefined],
       ['GET', '/api/v1/users/me', undefined],
+      ['PATCH', '/api/v1/users/me', { bio: 'spelled' }],
+      ['GET', '/api/v1/users', undefined],
     ];
     const served: string[] = [];
     for (const [method, path, body] of routes) {
@@ -134,7 +137,7 @@ describe('limits hold for every spelling of a path', () => {
       }
     }
     expect(served).toEqual([]);
-    // The canonical spellings still work (the refresh token was not spent above).
+    // The canonical spellings still work (the session was not ended above).
     expect((await call(gateway, 'GET', '/api/v1/users/me', { headers: bearer })).status).toBe(200);
   });
 
