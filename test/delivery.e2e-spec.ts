@@ -87,7 +87,7 @@ function composeEnv(app: AppName): Record<string, string> {
     string,
     string | number | boolean | null
   >;
-  const vars = { JWT_PRIVATE_KEY };
+  const vars = { JWT_PRIVATE_KEY, INTERNAL_TOKEN };
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => [name, interpolate(String(value ?? ''), vars)]),
   );
@@ -399,7 +399,13 @@ describeWithPostgres()('delivery files against the built apps', () => {
         .post('/api/v1/auth/refresh')
         .send({ refreshToken: user.refreshToken })
         .expect(401);
-      const bearer = `Bearer ${rotated.body.accessToken as string}`;
+      // The reuse ended that session, access tokens included (CONTRACT §6): a new one reads.
+      expect(rotated.body.accessToken).toEqual(expect.any(String));
+      const again = await request(gateway)
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      const bearer = `Bearer ${again.body.accessToken as string}`;
       for (let i = 0; i < 2; i += 1) {
         await request(gateway)
           .get(`/api/v1/users/${user.id}`)

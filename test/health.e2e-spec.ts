@@ -200,6 +200,12 @@ describe('graceful drain of a built app', () => {
         res.end('{"status":"ok"}');
         return;
       }
+      if (req.url?.startsWith('/internal/revocations')) {
+        // The gateway's revocation feed poll, as auth-service answers it.
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ now: Date.now(), revoked: [] }));
+        return;
+      }
       received();
       req.resume();
       setTimeout(() => {

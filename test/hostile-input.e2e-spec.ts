@@ -12,6 +12,7 @@ import {
   uniqueEmail,
   unsignedCopy,
 } from './support/http';
+import { registerAdmin } from './support/admin-command';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 
 // Table-driven hostile input (CONTRACT §6) against every route of every app, directly and
@@ -397,11 +398,9 @@ describe('hostile input on every route of every app', () => {
   const seen: Array<{ label: string; status: number; expected: number }> = [];
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      appEnv: { 'auth-service': { KEEL_ADMIN_EMAILS: adminEmail } },
-    });
+    platform = await startPlatform();
     user = await registerAndLogin(platform.gatewayUrl, uniqueEmail('hostile'));
-    admin = await registerAndLogin(platform.gatewayUrl, adminEmail, 'Admin');
+    admin = await registerAdmin(platform, adminEmail);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const wrongKey = await new SignJWT({ email: user.email, roles: ['admin'] })
       .setProtectedHeader({ alg: 'ES256', kid: 'attacker' })

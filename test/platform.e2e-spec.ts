@@ -11,6 +11,7 @@ import {
   uniqueEmail,
   unsignedCopy,
 } from './support/http';
+import { registerAdmin } from './support/admin-command';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 import { describeWithPostgres } from './support/services';
 
@@ -53,13 +54,10 @@ for (const [label, describeOn, database] of databases) {
     let admin: TestUser;
 
     beforeAll(async () => {
-      platform = await startPlatform({
-        database,
-        appEnv: { 'auth-service': { KEEL_ADMIN_EMAILS: adminEmail } },
-      });
+      platform = await startPlatform({ database });
       gateway = request(platform.gatewayUrl);
       alice = await registerAndLogin(platform.gatewayUrl, uniqueEmail('alice'), 'Alice');
-      admin = await registerAndLogin(platform.gatewayUrl, adminEmail, 'Admin');
+      admin = await registerAdmin(platform, adminEmail);
     });
 
     afterAll(async () => {

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { registerAndLogin, type TestUser, uniqueEmail } from './support/http';
+import { registerAdmin } from './support/admin-command';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 
 // CONTRACT §6: every response of every service (successes, errors, 404s, 413/415/431s,
@@ -98,11 +99,10 @@ describe('security headers on every response of every app', () => {
       env: { CORS_ORIGINS: ORIGIN, RATE_LIMIT_SERVICE: `${SERVICE_LIMIT}/60s` },
       appEnv: {
         'api-gateway': { RATE_LIMIT_LOGIN_ACCOUNT: '1/60s' },
-        'auth-service': { KEEL_ADMIN_EMAILS: adminEmail },
       },
     });
     user = await registerAndLogin(platform.gatewayUrl, uniqueEmail('headers'));
-    admin = await registerAndLogin(platform.gatewayUrl, adminEmail, 'Admin');
+    admin = await registerAdmin(platform, adminEmail);
   }, 120_000);
 
   afterAll(async () => {
@@ -124,6 +124,8 @@ describe('security headers on every response of every app', () => {
         [app, 'GET', '/no/such/route'],
       );
     }
+    // Logging out ends that session's access tokens everywhere: its own session, not `user`'s.
+    const leaving = await registerAndLogin(platform.gatewayUrl, uniqueEmail('leaving'));
     for (const [app, prefix] of [
       ['api-gateway', '/api/v1'],
       ['auth-service', ''],
@@ -157,13 +159,13 @@ describe('security headers on every response of every app', () => {
           JSON.stringify({ email: user.email, password: 'wrong password' }),
         ],
         [app, 'POST', p('/auth/refresh'), json, JSON.stringify({ refreshToken: 'x'.repeat(43) })],
-        [app, 'POST', p('/auth/logout'), { ...json, ...bearer(user.accessToken) }, '{}'],
+        [app, 'POST', p('/auth/logout'), { ...json, ...bearer(leaving.accessToken) }, '{}'],
         [
           app,
           'POST',
           p('/auth/logout'),
-          { ...json, ...bearer(user.accessToken) },
-          JSON.stringify({ refreshToken: user.refreshToken }),
+          { ...json, ...bearer(leaving.accessToken) },
+          JSON.stringify({ refreshToken: leaving.refreshToken }),
         ],
         [app, 'GET', p('/auth/me'), bearer(user.accessToken)],
         [app, 'GET', p('/auth/me')],
@@ -293,7 +295,8 @@ describe('security headers on every response of every app', () => {
 
     // Each service: RATE_LIMIT_SERVICE per caller; anonymous callers are told apart by IP.
     for (const [app, path] of [
-      ['auth-service', '/.well-known/jwks.json'],
+      // Not the JWKS, which is outside every limit.
+      ['auth-service', '/auth/me'],
       ['users-service', '/users/me'],
     ] as const) {
       let reply: Reply | undefined;

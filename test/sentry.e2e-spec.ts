@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { registerAndLogin, type TestUser } from './support/http';
@@ -11,6 +14,23 @@ import { type SentryEvent, SentryReceiver } from './support/sentry-receiver';
  * HTTP endpoint stands in for Sentry, a real OTLP receiver for Jaeger.
  */
 jest.setTimeout(60_000);
+
+/**
+ * A test-only preload for a built app: no request can end a process (CONTRACT §7), so the
+ * suite ends one the way a real bug would, on a signal ignored by default. SIGWINCH: an
+ * unhandled rejection; SIGURG: an uncaught exception.
+ */
+function faultPreload(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'keel-fault-')), 'fault-on-signal.js');
+  writeFileSync(
+    file,
+    [
+      "process.on('SIGWINCH', () => { void Promise.reject(new Error('test fault: unhandled rejection on demand')); });",
+      "process.on('SIGURG', () => setImmediate(() => { throw new Error('test fault: uncaught exception on demand'); }));",
+    ].join('\n'),
+  );
+  return file;
+}
 
 describe('Sentry error reporting (e2e)', () => {
   let sentry: SentryReceiver;
@@ -31,7 +51,11 @@ describe('Sentry error reporting (e2e)', () => {
         OTEL_BSP_SCHEDULE_DELAY: '100',
       },
       // Login and register limited at the edge (4 per minute), to produce a 429 below.
-      appEnv: { 'api-gateway': { RATE_LIMIT_AUTH: '4/60s' } },
+      appEnv: {
+        'api-gateway': { RATE_LIMIT_AUTH: '4/60s' },
+        // No request can end a process; a test-only preload does it on a signal.
+        'users-service': { NODE_OPTIONS: `--require ${faultPreload()}` },
+      },
     });
     user = await registerAndLogin(platform.gatewayUrl);
   });
@@ -252,17 +276,11 @@ describe('Sentry error reporting (e2e)', () => {
   });
 
   it.each([
-    ['reject', 'auto.node.onunhandledrejection'],
-    ['crash', 'auto.node.onuncaughtexception'],
-  ])('sends a %s (unhandled) before the process dies', async (fault, mechanism) => {
+    ['an unhandled rejection', 'SIGWINCH', 'auto.node.onunhandledrejection'],
+    ['an uncaught exception', 'SIGURG', 'auto.node.onuncaughtexception'],
+  ] as const)('sends %s before the process dies', async (_label, signal, mechanism) => {
     const users = platform.apps['users-service'];
-    const res = await request(platform.gatewayUrl)
-      .get('/api/v1/users/me')
-      .set('authorization', `Bearer ${user.accessToken}`)
-      .set('x-chaos', `users-service=${fault}`)
-      .expect(200);
-    expect(res.body).toMatchObject({ id: user.id });
-    expect(await users.exited).toBe(1);
+    expect(await users.stop(signal)).toBe(1);
     const events = sentry
       .events()
       .filter(
@@ -272,8 +290,21 @@ describe('Sentry error reporting (e2e)', () => {
       );
     expect(events).toHaveLength(1);
     expect(events[0].level).toBe('fatal');
-    expect(events[0].exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
+    expect(events[0].exception?.values?.[0]?.value).toMatch(/^test fault: /);
     await platform.restart('users-service');
+  });
+
+  it('ignores x-chaos modes that would end the process', async () => {
+    const users = platform.apps['users-service'];
+    for (const mode of ['crash', 'reject', 'exit']) {
+      await request(platform.gatewayUrl)
+        .get('/api/v1/users/me')
+        .set('authorization', `Bearer ${user.accessToken}`)
+        .set('x-chaos', `users-service=${mode}`)
+        .expect(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await request(users.url).get('/health/live')).status).toBe(200);
   });
 });
 

@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from './database';
  * processes on free loopback ports, wired to each other, for cross-app e2e suites.
  *
  * ```ts
- * const platform = await startPlatform({ appEnv: { 'auth-service': { KEEL_ADMIN_EMAILS: 'a@x.io' } } });
+ * const platform = await startPlatform({ database: 'postgres' });
  * await request(platform.gatewayUrl).get('/api/v1/auth/me').expect(401);
  * await platform.stop();
  * ```
@@ -57,6 +57,8 @@ export interface Platform {
   gatewayUrl: string;
   /** The temporary `KEEL_DATA_DIR` shared by the apps (SQLite files, dev signing key). */
   dataDir: string;
+  /** `DATABASE_URL` of the apps when the platform runs on PostgreSQL. */
+  databaseUrl?: string;
   /** Stops `name` if it runs and starts it again on the same port with the same environment. */
   restart(name: AppName): Promise<StartedApp>;
   /** Stops every app (gateway first), removes the data dir, drops the test database. */
@@ -203,6 +205,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     apps: started,
     gatewayUrl: url('api-gateway'),
     dataDir,
+    databaseUrl: database?.url,
     async restart(name) {
       await started[name]?.stop();
       return startOne(name);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
+import { DEV_INTERNAL_TOKEN } from '@keel/platform';
 import { freePort, type Platform, startPlatform } from '../../../test/support/platform';
 
 // The built gateway in front of a recording upstream that also serves the JWKS, so what the
@@ -149,9 +150,13 @@ describe('api-gateway in front of a recording upstream', () => {
       'x-forwarded-host': `127.0.0.1:${platform.apps['api-gateway'].port}`,
       host: upstream.url.replace('http://', ''),
     });
-    for (const name of ['x-internal-token', 'x-hop-only', 'te', 'accept-encoding']) {
+    for (const name of ['x-hop-only', 'te', 'accept-encoding']) {
       expect(seen.headers[name]).toBeUndefined();
     }
+    // The client's guess never passes; the gateway vouches for the client's address itself.
+    expect(seen.headers['x-internal-token']).not.toBe('a client guessing the service secret');
+    expect(seen.headers['x-internal-token']).toHaveLength(DEV_INTERNAL_TOKEN.length);
+    expect(seen.headers['x-keel-client-ip']).toBe('127.0.0.1');
   });
 
   it("relays the upstream's status, body and own headers, never its security or framing headers", async () => {
@@ -172,14 +177,25 @@ describe('api-gateway in front of a recording upstream', () => {
     expect(res.headers['keep-alive']).not.toBe('timeout=77');
   });
 
-  it('keeps the upstream URL prefix and encodes the id as one path segment', async () => {
+  it('keeps the upstream URL prefix and refuses ids that are not UUIDs at the edge', async () => {
     const requestId = `rid-${randomUUID()}`;
+    const id = randomUUID().toUpperCase();
     await request(platform.gatewayUrl)
-      .get('/api/v1/users/a%2Fb..c')
+      .get(`/api/v1/users/${id}`)
       .set('authorization', `Bearer ${token}`)
       .set('x-request-id', requestId)
       .expect(200);
-    expect(received(requestId)[0].url).toBe('/prefix/users/a%2Fb%2E%2Ec');
+    expect(received(requestId)[0].url).toBe(`/prefix/users/${id}`);
+    // `m%65` would otherwise become `/users/me` upstream, `a%2Fb..c` a path.
+    for (const bad of ['a%2Fb..c', 'm%65']) {
+      const refused = `rid-${randomUUID()}`;
+      await request(platform.gatewayUrl)
+        .get(`/api/v1/users/${bad}`)
+        .set('authorization', `Bearer ${token}`)
+        .set('x-request-id', refused)
+        .expect(400);
+      expect(received(refused)).toEqual([]);
+    }
   });
 
   it('passes the bearer token on after checking it at the edge', async () => {

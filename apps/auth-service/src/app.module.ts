@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { type AuthConfig } from './config/auth-config';
 import { Credential } from './credentials/credential.entity';
 import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-schema';
+import { SessionsRevokedAtIndex1764921600000 } from './migrations/1764921600000-sessions-revoked-at-index';
 import { Session } from './sessions/session.entity';
 
 @Module({})
@@ -19,7 +20,7 @@ export class AppModule {
         SecurityModule.forApp(config, { limiters: serviceRateLimiters(config.rateLimits) }),
         DatabaseModule.forRoot({
           entities: [Credential, Session],
-          migrations: [InitialSchema1764230400000],
+          migrations: [InitialSchema1764230400000, SessionsRevokedAtIndex1764921600000],
         }),
         AuthModule,
       ],

@@ -7,9 +7,10 @@ import { Test } from '@nestjs/testing';
 import { type INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { configureApp } from '@keel/platform';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
+import { runAdmin } from '../../../test/support/admin-command';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { describeWithPostgres, postgresUrl } from '../../../test/support/services';
 import { AppModule } from '../src/app.module';
@@ -82,7 +83,6 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
       const env: Record<string, string> = {
         KEEL_DATA_DIR: dataDir,
         USERS_SERVICE_URL: usersUrl,
-        KEEL_ADMIN_EMAILS: 'boss@example.com',
       };
       if (driver === 'PostgreSQL') {
         database = await createTestDatabase(postgresUrl!);
@@ -294,10 +294,31 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
     });
 
     it('serves a JWKS that verifies issued tokens, and gives admins their role', async () => {
-      await http()
+      const registered = await http()
         .post('/auth/register')
         .send({ email: 'boss@example.com', password, displayName: 'Boss' })
         .expect(201);
+      const before = await http()
+        .post('/auth/login')
+        .send({ email: 'boss@example.com', password })
+        .expect(200);
+      // Registering grants no role beyond `user`; the operator's command grants `admin`.
+      expect(decodeJwt(before.body.accessToken).roles).toEqual(['user']);
+      const granted = runAdmin(['grant', ' BOSS@example.com'], {
+        dataDir,
+        databaseUrl: database?.url,
+      });
+      expect(granted.code).toBe(0);
+      expect(granted.audit).toEqual([
+        expect.objectContaining({
+          audit: true,
+          action: 'grant',
+          role: 'admin',
+          email: 'boss@example.com',
+          userId: registered.body.id,
+          result: 'changed',
+        }),
+      ]);
       const login = await http()
         .post('/auth/login')
         .send({ email: 'boss@example.com', password })

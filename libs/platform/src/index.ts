@@ -6,6 +6,7 @@ export * from './config/config-validation.error';
 export * from './config/config.module';
 export * from './config/duration';
 export * from './config/env-reader';
+export * from './config/published-secrets';
 export * from './context/request-context';
 export * from './database/database-types';
 export * from './database/database.module';

@@ -26,3 +26,7 @@ export {
   SERVICE_LIMITER,
 } from './throttling/throttling.constants';
 export * from './throttling/throttling-options.interface';
+export * from './auth/jwks-key-source';
+export * from './internal/internal-token.guard';
+export * from './sessions/http-revocation-feed';
+export * from './sessions/revocation-list';

@@ -1,4 +1,5 @@
 import { type KeySource } from './auth/access-token.verifier';
+import { type RevocationFeed } from './sessions/revocation-list';
 import { type ThrottlingOptions } from './throttling/throttling-options.interface';
 
 /** Options of {@link SecurityModule}. */
@@ -12,6 +13,8 @@ export interface SecurityModuleOptions {
    * {@link JwtAuthGuard}; an app that signs its own tokens registers the guard itself.
    */
   auth?: KeySource;
+  /** Where revoked sessions are learnt (with `auth`); unset: only revocations made in-process. */
+  revocationFeed?: RevocationFeed;
   /** Rate limits; when set, the module registers the global {@link RateLimitGuard}. */
   throttling?: ThrottlingOptions;
 }

@@ -18,6 +18,8 @@ import { CorsMiddleware } from './headers/cors.middleware';
 import { HelmetMiddleware } from './headers/helmet.middleware';
 import { SecurityConfigurableModule } from './security.module-definition';
 import { type SecurityModuleOptions } from './security-options.interface';
+import { httpRevocationFeed } from './sessions/http-revocation-feed';
+import { RevocationList } from './sessions/revocation-list';
 import { RATE_LIMIT_STORE } from './throttling/throttling.constants';
 import { type RateLimiterDefinition } from './throttling/throttling-options.interface';
 import { createThrottlingProviders } from './throttling/throttling.providers';
@@ -37,7 +39,8 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
 
   /**
    * `forRoot` from an app's validated configuration: its CORS origins, body limit and Redis,
-   * with rate-limit keys prefixed by the app's name.
+   * with rate-limit keys prefixed by the app's name. An app that verifies tokens against a
+   * JWKS (`auth`) also polls auth-service's revocation feed with the internal token.
    */
   static forApp(
     config: BaseConfig,
@@ -50,8 +53,12 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
         limiters: app.limiters,
         redisUrl: config.redisUrl,
         keyPrefix: `keel:rl:${config.app}:`,
+        internalToken: config.internalToken,
       },
       auth: app.auth,
+      revocationFeed: app.auth
+        ? httpRevocationFeed(config.authServiceUrl, config.internalToken)
+        : undefined,
     });
   }
 
@@ -61,7 +68,7 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
       ...(base.providers ?? []),
       { provide: APP_PIPE, useFactory: createValidationPipe },
     ];
-    const exports: Array<symbol | typeof AccessTokenVerifier> = [];
+    const exports: Array<symbol | typeof AccessTokenVerifier | typeof RevocationList> = [];
     // Limits before authentication, so floods of bad tokens are limited too.
     if (options.throttling) {
       providers.push(...createThrottlingProviders(options.throttling));
@@ -69,11 +76,18 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
     }
     const auth = options.auth;
     if (auth) {
+      const feed = options.revocationFeed;
       providers.push(
-        { provide: AccessTokenVerifier, useFactory: () => new AccessTokenVerifier(auth) },
+        { provide: RevocationList, useFactory: () => new RevocationList(feed) },
+        {
+          provide: AccessTokenVerifier,
+          inject: [RevocationList],
+          useFactory: (revocations: RevocationList) =>
+            new AccessTokenVerifier(auth, { revocations }),
+        },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
       );
-      exports.push(AccessTokenVerifier);
+      exports.push(AccessTokenVerifier, RevocationList);
     }
     return { ...base, providers, exports };
   }

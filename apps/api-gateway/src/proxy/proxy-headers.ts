@@ -27,6 +27,7 @@ const HOP_BY_HOP = new Set([
  */
 const NOT_FORWARDED = new Set([
   'x-internal-token',
+  'x-keel-client-ip',
   'x-request-id',
   'x-forwarded-for',
   'x-forwarded-proto',

@@ -6,7 +6,8 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { Traced } from '@keel/observability';
-import { APP_CONFIG, RequestContext } from '@keel/platform';
+import { APP_CONFIG, INTERNAL_TOKEN_HEADER, RequestContext } from '@keel/platform';
+import { CLIENT_IP_HEADER } from '@keel/security';
 import { type Request, type Response } from 'express';
 import { type Dispatcher, Pool } from 'undici';
 import { type GatewayConfig, type UpstreamName } from '../config/gateway-config';
@@ -32,8 +33,10 @@ type TrustFn = (address: string, hop: number) => boolean;
 @Injectable()
 export class ProxyService implements OnApplicationShutdown {
   private readonly upstreams: Record<UpstreamName, Upstream>;
+  private readonly internalToken: string;
 
   constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
+    this.internalToken = config.internalToken;
     const upstream = (name: UpstreamName): Upstream => {
       const settings = config.upstreams[name];
       const url = new URL(settings.url);
@@ -152,6 +155,12 @@ export class ProxyService implements OnApplicationShutdown {
     const host = req.host;
     if (host) {
       headers['x-forwarded-host'] = host;
+    }
+    // The client as the gateway's limiters see it, vouched for by the internal token, so
+    // each service's own limit counts real clients rather than the gateway.
+    if (req.ip) {
+      headers[CLIENT_IP_HEADER] = req.ip;
+      headers[INTERNAL_TOKEN_HEADER] = this.internalToken;
     }
     return headers;
   }

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Patch, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Patch, Req, Res } from '@nestjs/common';
 import { Roles } from '@keel/security';
 import { type Request, type Response } from 'express';
 import { ProxyService } from '../proxy/proxy.service';
@@ -22,11 +22,17 @@ export class UsersRoutesController {
     return this.proxy.forward(req, res, 'users-service', '/users/me');
   }
 
+  /**
+   * Only a UUID passes (400 otherwise, as users-service answers), so no spelling such as
+   * `m%65` can turn into another upstream route (`/users/me`) or a path segment (`..`).
+   */
   @Get(':id')
-  profile(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    // Dots encoded too, so that `..` stays a (bad) id and can never become a path segment.
-    const segment = encodeURIComponent(id).replace(/\./g, '%2E');
-    return this.proxy.forward(req, res, 'users-service', `/users/${segment}`);
+  profile(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    return this.proxy.forward(req, res, 'users-service', `/users/${id}`);
   }
 
   /** Admin listing; the role is checked at the edge too, so a normal user costs no upstream call. */

@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AccessTokenVerifier, JwtAuthGuard } from '@keel/security';
+import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG } from '@keel/platform';
+import { AccessTokenVerifier, JwtAuthGuard, RevocationList } from '@keel/security';
+import { type Repository } from 'typeorm';
+import { type AuthConfig } from '../config/auth-config';
 import { Credential } from '../credentials/credential.entity';
 import { JwksController } from '../keys/jwks.controller';
 import { SigningKeyService } from '../keys/signing-key.service';
 import { Session } from '../sessions/session.entity';
-import { SessionStore } from '../sessions/session-store.service';
+import { InternalRevocationsController } from '../sessions/internal-revocations.controller';
+import { revokedSessionsSince, SessionStore } from '../sessions/session-store.service';
 import { UsersClient } from '../users-client/users.client';
 import { AuthController } from './auth.controller';
 import { AuthMetrics } from './auth.metrics';
@@ -16,7 +20,7 @@ import { TokenIssuer } from './token-issuer.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Credential, Session])],
-  controllers: [AuthController, JwksController],
+  controllers: [AuthController, JwksController, InternalRevocationsController],
   providers: [
     AuthMetrics,
     AuthService,
@@ -26,11 +30,19 @@ import { TokenIssuer } from './token-issuer.service';
     TokenIssuer,
     UsersClient,
     {
+      // Revocations made here count at once; those of other replicas and of the operator's
+      // command come from the shared sessions table, polled like the other apps poll the feed.
+      provide: RevocationList,
+      inject: [getRepositoryToken(Session), APP_CONFIG],
+      useFactory: (sessions: Repository<Session>, config: AuthConfig) =>
+        new RevocationList((since) => revokedSessionsSince(sessions, config, since)),
+    },
+    {
       // auth-service checks its own tokens with the key it holds, not over HTTP.
       provide: AccessTokenVerifier,
-      inject: [SigningKeyService],
-      useFactory: (keys: SigningKeyService) =>
-        new AccessTokenVerifier({ getKey: () => keys.verificationKey() }),
+      inject: [SigningKeyService, RevocationList],
+      useFactory: (keys: SigningKeyService, revocations: RevocationList) =>
+        new AccessTokenVerifier({ getKey: () => keys.verificationKey() }, { revocations }),
     },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
-  APP_CONFIG,
   isUniqueViolation,
   normalizeEmail,
   UpstreamUnavailableError,
 } from '@keel/platform';
 import { type Repository } from 'typeorm';
-import { type AuthConfig } from '../config/auth-config';
 import { Credential } from '../credentials/credential.entity';
-import { SessionStore } from '../sessions/session-store.service';
+import { type IssuedSession, SessionStore } from '../sessions/session-store.service';
 import { UsersClient } from '../users-client/users.client';
 import { AuthErrors } from './auth.errors';
 import { AuthMetrics } from './auth.metrics';
@@ -34,7 +32,6 @@ export class AuthService {
 
   constructor(
     @InjectRepository(Credential) private readonly credentials: Repository<Credential>,
-    @Inject(APP_CONFIG) private readonly config: AuthConfig,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenIssuer,
     private readonly sessions: SessionStore,
@@ -53,7 +50,9 @@ export class AuthService {
     }
     const passwordHash = await this.hasher.hash(dto.password);
     const id = randomUUID();
-    const roles = this.config.adminEmails.includes(email) ? 'admin,user' : 'user';
+    // Registering never grants a role beyond `user`: operators grant `admin` with
+    // `npm run admin -- grant <email>`.
+    const roles = 'user';
     // Set here, to the millisecond, so both drivers store the instant the client is told (a
     // database default would round to whole seconds on SQLite).
     const createdAt = new Date();
@@ -123,7 +122,7 @@ export class AuthService {
     if (!credential) {
       throw AuthErrors.invalidRefreshToken();
     }
-    return this.issuePair(credential, result.refreshToken);
+    return this.issuePair(credential, result);
   }
 
   async logout(userId: string, refreshToken: string): Promise<void> {
@@ -140,11 +139,15 @@ export class AuthService {
     return { id: credential.id, email: credential.email, roles: rolesOf(credential) };
   }
 
-  private async issuePair(credential: Credential, refreshToken: string): Promise<TokenPairDto> {
+  private async issuePair(
+    credential: Credential,
+    { sessionId, refreshToken }: IssuedSession,
+  ): Promise<TokenPairDto> {
     const accessToken = await this.tokens.signAccessToken({
       id: credential.id,
       email: credential.email,
       roles: rolesOf(credential),
+      sessionId,
     });
     this.metrics.tokensIssued.inc({ type: 'access' });
     this.metrics.tokensIssued.inc({ type: 'refresh' });

@@ -11,6 +11,8 @@ export interface AccessTokenSubject {
   id: string;
   email: string;
   roles: string[];
+  /** The session (refresh-token family): the `sid` claim, which revocation refers to. */
+  sessionId: string;
 }
 
 /** Signs access tokens (ES256, with `kid`). */
@@ -28,7 +30,7 @@ export class TokenIssuer {
   @Traced()
   async signAccessToken(subject: AccessTokenSubject): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ email: subject.email, roles: subject.roles })
+    return new SignJWT({ email: subject.email, roles: subject.roles, sid: subject.sessionId })
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: this.keys.kid, typ: 'JWT' })
       .setSubject(subject.id)
       .setIssuer(ACCESS_TOKEN_ISSUER)

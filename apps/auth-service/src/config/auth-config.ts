@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { type BaseConfig, type Env, readBaseConfig } from '@keel/platform';
+import { type BaseConfig, type Env, isPublishedSecret, readBaseConfig } from '@keel/platform';
 import { version } from '../../../../package.json';
 
 export interface AuthConfig extends BaseConfig {
@@ -7,8 +7,6 @@ export interface AuthConfig extends BaseConfig {
   refreshTokenTtlMs: number;
   /** PEM (PKCS#8) P-256 key; unset means generate one into KEEL_DATA_DIR. */
   jwtPrivateKeyPem: string | undefined;
-  /** Emails that get the `admin` role when they register (KEEL_ADMIN_EMAILS). */
-  adminEmails: string[];
 }
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
@@ -17,7 +15,13 @@ export function loadAuthConfig(env: Env): AuthConfig {
   const accessTtlMs = r.duration('ACCESS_TOKEN_TTL', '900s');
   const refreshTokenTtlMs = r.duration('REFRESH_TOKEN_TTL', '30d');
   const jwtPrivateKeyPem = r.optionalString('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
-  if (jwtPrivateKeyPem) {
+  if (jwtPrivateKeyPem && isPublishedSecret(jwtPrivateKeyPem) && base.production) {
+    r.fail(
+      'JWT_PRIVATE_KEY',
+      'is a value published in the repository (a placeholder); set a real key when NODE_ENV=production',
+      undefined,
+    );
+  } else if (jwtPrivateKeyPem) {
     try {
       const key = createPrivateKey(jwtPrivateKeyPem);
       if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
@@ -33,13 +37,11 @@ export function loadAuthConfig(env: Env): AuthConfig {
       undefined,
     );
   }
-  const adminEmails = r.list('KEEL_ADMIN_EMAILS').map((email) => email.toLowerCase());
   r.done();
   return {
     ...base,
     accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
     refreshTokenTtlMs,
     jwtPrivateKeyPem,
-    adminEmails,
   };
 }

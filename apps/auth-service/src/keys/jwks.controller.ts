@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { Public } from '@keel/security';
+import { Public, SkipThrottle } from '@keel/security';
 import { type JWK } from 'jose';
 import { SigningKeyService } from './signing-key.service';
 
@@ -7,7 +7,9 @@ import { SigningKeyService } from './signing-key.service';
 export class JwksController {
   constructor(private readonly keys: SigningKeyService) {}
 
+  /** Outside every limit: one client spending the service limit must not lock the keys away. */
   @Public()
+  @SkipThrottle()
   @Get('jwks.json')
   @Header('cache-control', 'public, max-age=300')
   jwks(): { keys: JWK[] } {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { type AuthConfig } from '../config/auth-config';
 import { Credential } from '../credentials/credential.entity';
 import { InitialSchema1764230400000 } from '../migrations/1764230400000-initial-schema';
+import { RevocationList } from '@keel/security';
 import { Session } from './session.entity';
 import { SessionStore } from './session-store.service';
 
@@ -10,6 +11,7 @@ describe(SessionStore.name, () => {
   let dataSource: DataSource;
   let store: SessionStore;
   let userId: string;
+  let revocations: RevocationList;
 
   beforeEach(async () => {
     dataSource = new DataSource({
@@ -24,8 +26,9 @@ describe(SessionStore.name, () => {
     await dataSource
       .getRepository(Credential)
       .insert({ id: userId, email: 'a@b.io', passwordHash: 'x', roles: 'user' });
-    const config = { refreshTokenTtlMs: 60_000 } as AuthConfig;
-    store = new SessionStore(dataSource.getRepository(Session), config);
+    const config = { refreshTokenTtlMs: 60_000, accessTokenTtlSeconds: 900 } as AuthConfig;
+    revocations = new RevocationList(undefined);
+    store = new SessionStore(dataSource.getRepository(Session), config, revocations);
   });
 
   afterEach(async () => {
@@ -33,7 +36,7 @@ describe(SessionStore.name, () => {
   });
 
   it('rotates a refresh token into a new one that works once', async () => {
-    const first = await store.start(userId);
+    const { refreshToken: first } = await store.start(userId);
     const rotated = await store.rotate(first);
     expect(rotated).toMatchObject({ outcome: 'rotated', userId });
     const second = (rotated as { refreshToken: string }).refreshToken;
@@ -42,7 +45,7 @@ describe(SessionStore.name, () => {
   });
 
   it('treats a rotated token as reuse and revokes the whole family', async () => {
-    const first = await store.start(userId);
+    const { refreshToken: first } = await store.start(userId);
     const rotated = await store.rotate(first);
     const current = (rotated as { refreshToken: string }).refreshToken;
 
@@ -52,8 +55,8 @@ describe(SessionStore.name, () => {
   });
 
   it('leaves other families alone when one is revoked', async () => {
-    const a = await store.start(userId);
-    const b = await store.start(userId);
+    const { refreshToken: a } = await store.start(userId);
+    const { refreshToken: b } = await store.start(userId);
     await store.rotate(a);
     await store.rotate(a);
     expect(await store.rotate(b)).toMatchObject({ outcome: 'rotated' });
@@ -61,23 +64,45 @@ describe(SessionStore.name, () => {
 
   it('refuses unknown and expired tokens', async () => {
     expect(await store.rotate('not-a-token-we-issued')).toEqual({ outcome: 'invalid' });
-    const expiring = new SessionStore(dataSource.getRepository(Session), {
-      refreshTokenTtlMs: 1,
-    } as AuthConfig);
-    const token = await expiring.start(userId);
+    const expiring = new SessionStore(
+      dataSource.getRepository(Session),
+      { refreshTokenTtlMs: 1, accessTokenTtlSeconds: 900 } as AuthConfig,
+      revocations,
+    );
+    const { refreshToken: token } = await expiring.start(userId);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await store.rotate(token)).toEqual({ outcome: 'invalid' });
   });
 
-  it('lets only one of two concurrent rotations of a token win', async () => {
-    const token = await store.start(userId);
+  it('lets at most one of two concurrent rotations win, and the reuse kills the winner too', async () => {
+    const { refreshToken: token, sessionId } = await store.start(userId);
     const results = await Promise.all([store.rotate(token), store.rotate(token)]);
-    expect(results.filter((r) => r.outcome === 'rotated')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'rotated').length).toBeLessThanOrEqual(1);
     expect(results.filter((r) => r.outcome === 'reuse')).toHaveLength(1);
+    for (const result of results) {
+      if (result.outcome === 'rotated') {
+        expect(await store.rotate(result.refreshToken)).toEqual({ outcome: 'invalid' });
+      }
+    }
+    expect(revocations.isRevoked(sessionId)).toBe(true);
+    const feed = await store.revokedSince(0);
+    expect(feed.revoked.map((entry) => entry.sid)).toEqual([sessionId]);
+    expect(feed.revoked[0].expiresAt).toBeGreaterThan(Date.now() + 900_000);
+  });
+
+  it('revokes every session of a user for the operator', async () => {
+    const a = await store.start(userId);
+    const b = await store.start(userId);
+    expect(await store.revokeAllOf(userId)).toBe(2);
+    expect(await store.rotate(a.refreshToken)).toEqual({ outcome: 'invalid' });
+    expect(await store.rotate(b.refreshToken)).toEqual({ outcome: 'invalid' });
+    expect(revocations.isRevoked(a.sessionId) && revocations.isRevoked(b.sessionId)).toBe(true);
+    const since = Date.now() + 1_000;
+    expect((await store.revokedSince(since)).revoked).toEqual([]);
   });
 
   it('revokes on logout only for the owner', async () => {
-    const token = await store.start(userId);
+    const { refreshToken: token } = await store.start(userId);
     expect(await store.revokeOwned(token, randomUUID())).toBe(false);
     expect(await store.revokeOwned(token, userId)).toBe(true);
     expect(await store.rotate(token)).toEqual({ outcome: 'invalid' });

@@ -2,27 +2,47 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG } from '@keel/platform';
-import { IsNull, type Repository } from 'typeorm';
+import { RevocationList, type RevocationFeedPage } from '@keel/security';
+import { IsNull, Not, type Repository } from 'typeorm';
 import { hashRefreshToken, newRefreshToken } from '../auth/refresh-token';
 import { type AuthConfig } from '../config/auth-config';
 import { Session } from './session.entity';
 
+/** A refresh token and the session (family) it belongs to, the access tokens' `sid`. */
+export interface IssuedSession {
+  sessionId: string;
+  refreshToken: string;
+}
+
+/**
+ * How long after its revocation a session stays on the revocation list: as long as an access
+ * token issued just then could live, plus clock skew between services.
+ */
+const REVOCATION_SKEW_MS = 60_000;
+
 export type RotationResult =
-  | { outcome: 'rotated'; userId: string; refreshToken: string }
+  | { outcome: 'rotated'; userId: string; sessionId: string; refreshToken: string }
   | { outcome: 'reuse'; userId: string }
   | { outcome: 'invalid' };
 
-/** Refresh-token sessions: issue, rotate with reuse detection, revoke. */
+/**
+ * Refresh-token sessions: issue, rotate with reuse detection, revoke. A session is a token
+ * family; once any row of a family is revoked the whole family is dead, and its id is on the
+ * revocation list (this process at once, other processes through the feed) so its access
+ * tokens stop working too.
+ */
 @Injectable()
 export class SessionStore {
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(APP_CONFIG) private readonly config: AuthConfig,
+    private readonly revocations: RevocationList,
   ) {}
 
   /** Starts a new session family and returns its first refresh token. */
-  async start(userId: string): Promise<string> {
-    return this.issue(userId, randomUUID());
+  async start(userId: string): Promise<IssuedSession> {
+    const sessionId = randomUUID();
+    return { sessionId, refreshToken: await this.issue(userId, sessionId) };
   }
 
   /**
@@ -31,7 +51,7 @@ export class SessionStore {
    */
   async rotate(refreshToken: string): Promise<RotationResult> {
     const session = await this.sessions.findOneBy({ tokenHash: hashRefreshToken(refreshToken) });
-    if (!session || session.revokedAt) {
+    if (!session || session.revokedAt || (await this.familyRevoked(session.familyId))) {
       return { outcome: 'invalid' };
     }
     if (session.rotatedAt) {
@@ -52,7 +72,36 @@ export class SessionStore {
       return { outcome: 'reuse', userId: session.userId };
     }
     const next = await this.issue(session.userId, session.familyId);
-    return { outcome: 'rotated', userId: session.userId, refreshToken: next };
+    // A concurrent reuse may have revoked the family between the claim and the insert, with
+    // an UPDATE that could not see the new row: then the new token dies with its family.
+    if (await this.familyRevoked(session.familyId)) {
+      await this.revokeFamily(session.familyId);
+      return { outcome: 'invalid' };
+    }
+    return {
+      outcome: 'rotated',
+      userId: session.userId,
+      sessionId: session.familyId,
+      refreshToken: next,
+    };
+  }
+
+  /** Revokes every session of a user (the operator's `revoke-sessions`); returns how many. */
+  async revokeAllOf(userId: string): Promise<number> {
+    const families = await this.sessions
+      .createQueryBuilder('s')
+      .select('DISTINCT s.family_id', 'familyId')
+      .where('s.user_id = :userId AND s.revoked_at IS NULL', { userId })
+      .getRawMany<{ familyId: string }>();
+    for (const { familyId } of families) {
+      await this.revokeFamily(familyId);
+    }
+    return families.length;
+  }
+
+  /** See {@link revokedSessionsSince}. */
+  revokedSince(since: number): Promise<RevocationFeedPage> {
+    return revokedSessionsSince(this.sessions, this.config, since);
   }
 
   /** Revokes the family of `refreshToken` if it belongs to `userId`; false otherwise. */
@@ -66,7 +115,16 @@ export class SessionStore {
   }
 
   private async revokeFamily(familyId: string): Promise<void> {
-    await this.sessions.update({ familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const now = new Date();
+    await this.sessions.update({ familyId, revokedAt: IsNull() }, { revokedAt: now });
+    this.revocations.add(
+      familyId,
+      now.getTime() + this.config.accessTokenTtlSeconds * 1000 + REVOCATION_SKEW_MS,
+    );
+  }
+
+  private familyRevoked(familyId: string): Promise<boolean> {
+    return this.sessions.existsBy({ familyId, revokedAt: Not(IsNull()) });
   }
 
   private async issue(userId: string, familyId: string): Promise<string> {
@@ -82,4 +140,38 @@ export class SessionStore {
     });
     return token;
   }
+}
+
+/**
+ * Sessions revoked at or after `since` (epoch ms), looking back at most one access-token
+ * lifetime: older revocations cannot match a live access token. The feed of every process's
+ * revocation list; one grouped query on `revoked_at` (indexed).
+ */
+export async function revokedSessionsSince(
+  sessions: Repository<Session>,
+  config: Pick<AuthConfig, 'accessTokenTtlSeconds'>,
+  since: number,
+): Promise<RevocationFeedPage> {
+  const now = Date.now();
+  const lifetimeMs = config.accessTokenTtlSeconds * 1000 + REVOCATION_SKEW_MS;
+  const from = new Date(Math.max(since, now - lifetimeMs));
+  const rows = await sessions
+    .createQueryBuilder('s')
+    .select('s.family_id', 'sid')
+    .addSelect('MAX(s.revoked_at)', 'revokedAt')
+    .where('s.revoked_at >= :from', { from })
+    .groupBy('s.family_id')
+    .getRawMany<{ sid: string; revokedAt: Date | string }>();
+  return {
+    now,
+    revoked: rows.map((row) => ({ sid: row.sid, expiresAt: toEpochMs(row.revokedAt) + lifetimeMs })),
+  };
+}
+
+/**
+ * A raw timestamp column as epoch ms: a Date from PostgreSQL, TypeORM's UTC text
+ * (`YYYY-MM-DD HH:MM:SS.SSS`) from SQLite.
+ */
+function toEpochMs(value: Date | string): number {
+  return value instanceof Date ? value.getTime() : Date.parse(`${value.replace(' ', 'T')}Z`);
 }

@@ -10,11 +10,10 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { Public } from '@keel/security';
+import { InternalTokenGuard, Public } from '@keel/security';
 import { type Response } from 'express';
 import { CreateProfileDto } from './dto/create-profile.dto';
 import { type ProfileDto } from './dto/profile.dto';
-import { InternalTokenGuard } from './internal-token.guard';
 import { ProfilesService } from './profiles.service';
 
 /**

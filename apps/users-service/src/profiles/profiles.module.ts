@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { InternalTokenGuard } from './internal-token.guard';
+import { InternalTokenGuard } from '@keel/security';
 import { InternalUsersController } from './internal-users.controller';
 import { MeteredProfileCache } from './metered-profile-cache.service';
 import { ProfileCache } from './profile-cache.service';

@@ -6,6 +6,7 @@ describe(parseChaosHeader.name, () => {
     expect(parseChaosHeader('users-service=error', 'users-service')).toEqual({
       latencyMs: 0,
       fault: 'error',
+      ignored: [],
     });
   });
 
@@ -18,6 +19,7 @@ describe(parseChaosHeader.name, () => {
     expect(parseChaosHeader('users-service=latency:250', 'users-service')).toEqual({
       latencyMs: 250,
       fault: undefined,
+      ignored: [],
     });
   });
 
@@ -29,26 +31,44 @@ describe(parseChaosHeader.name, () => {
 
   it('reads several apps, tolerating spaces and case in app names', () => {
     const header = ' api-gateway=latency:100 , Users-Service=error,auth-service=latency:5';
-    expect(parseChaosHeader(header, 'api-gateway')).toEqual({ latencyMs: 100, fault: undefined });
-    expect(parseChaosHeader(header, 'users-service')).toEqual({ latencyMs: 0, fault: 'error' });
-    expect(parseChaosHeader(header, 'auth-service')).toEqual({ latencyMs: 5, fault: undefined });
+    expect(parseChaosHeader(header, 'api-gateway')).toMatchObject({
+      latencyMs: 100,
+      fault: undefined,
+    });
+    expect(parseChaosHeader(header, 'users-service')).toMatchObject({
+      latencyMs: 0,
+      fault: 'error',
+    });
+    expect(parseChaosHeader(header, 'auth-service')).toMatchObject({
+      latencyMs: 5,
+      fault: undefined,
+    });
   });
 
   it('combines a delay and a fault for the same app', () => {
     expect(
       parseChaosHeader('users-service=latency:50,users-service=error', 'users-service'),
-    ).toEqual({ latencyMs: 50, fault: 'error' });
+    ).toEqual({ latencyMs: 50, fault: 'error', ignored: [] });
   });
 
-  it('accepts the process-ending faults', () => {
-    expect(parseChaosHeader('users-service=reject', 'users-service')?.fault).toBe('reject');
-    expect(parseChaosHeader('users-service=crash', 'users-service')?.fault).toBe('crash');
+  it('knows no process-ending faults: other modes are ignored and listed', () => {
+    for (const mode of ['reject', 'crash', 'exit', 'oom']) {
+      expect(parseChaosHeader(`users-service=${mode}`, 'users-service')).toEqual({
+        latencyMs: 0,
+        fault: undefined,
+        ignored: [`users-service=${mode}`],
+      });
+    }
+  });
+
+  it('caps a latency at 10 s', () => {
+    expect(MAX_CHAOS_LATENCY_MS).toBe(10_000);
   });
 
   it('joins repeated headers', () => {
     expect(
       parseChaosHeader(['auth-service=error', 'users-service=latency:7'], 'users-service'),
-    ).toEqual({ latencyMs: 7, fault: undefined });
+    ).toEqual({ latencyMs: 7, fault: undefined, ignored: [] });
   });
 
   it.each([
@@ -63,9 +83,16 @@ describe(parseChaosHeader.name, () => {
     'users-service=error:5',
     '=error',
     'users service=error',
-    '',
-  ])('ignores the malformed entry %j', (header) => {
-    expect(parseChaosHeader(header, 'users-service')).toBeUndefined();
+  ])('ignores the malformed entry %j, listing it', (header) => {
+    expect(parseChaosHeader(header, 'users-service')).toEqual({
+      latencyMs: 0,
+      fault: undefined,
+      ignored: [header],
+    });
+  });
+
+  it('ignores an empty header', () => {
+    expect(parseChaosHeader('', 'users-service')).toBeUndefined();
   });
 
   it('keeps the valid entries beside malformed ones', () => {

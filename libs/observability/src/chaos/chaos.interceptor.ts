@@ -41,30 +41,25 @@ export class ChaosInterceptor implements NestInterceptor {
     if (!plan) {
       return next.handle();
     }
-    this.logger.warn({ chaos: plan }, 'x-chaos applied');
+    if (plan.ignored.length > 0) {
+      this.logger.warn({ ignored: plan.ignored }, 'x-chaos entries ignored');
+    }
+    if (plan.latencyMs === 0 && plan.fault === undefined) {
+      return next.handle();
+    }
+    const { latencyMs, fault } = plan;
+    this.logger.warn({ chaos: { latencyMs, fault } }, 'x-chaos applied');
     const run = defer(() => this.apply(plan, req, next));
     return plan.latencyMs > 0 ? timer(plan.latencyMs).pipe(mergeMap(() => run)) : run;
   }
 
-  /** Hook deciding what a fault does; the default throws or ends the process. */
-  protected apply(plan: ChaosPlan, req: Request, next: CallHandler): Observable<unknown> {
-    const app = this.options.serviceName;
-    switch (plan.fault) {
-      case 'error':
-        throw new ChaosException(app, 'error');
-      case 'reject':
-        // Once the caller has its answer, and outside any promise chain: nothing may handle it.
-        req.res?.once('close', () => void Promise.reject(new ChaosException(app, 'reject')));
-        break;
-      case 'crash':
-        req.res?.once('close', () =>
-          setImmediate(() => {
-            throw new ChaosException(app, 'crash');
-          }),
-        );
-        break;
-      case undefined:
-        break;
+  /**
+   * Hook deciding what a fault does; the default throws (a 500). No mode ends the process:
+   * the header comes from anonymous clients.
+   */
+  protected apply(plan: ChaosPlan, _req: Request, next: CallHandler): Observable<unknown> {
+    if (plan.fault === 'error') {
+      throw new ChaosException(this.options.serviceName, 'error');
     }
     return next.handle();
   }

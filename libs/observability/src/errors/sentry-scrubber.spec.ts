@@ -1,6 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { type Breadcrumb, type ErrorEvent } from '@sentry/nestjs';
 import { REDACTED } from '../logging/redaction.constants';
-import { SentryScrubber } from './sentry-scrubber';
+import { MAX_SCRUBBED_STRING_LENGTH, SentryScrubber } from './sentry-scrubber';
 
 const JWT =
   'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1MSIsImV4cCI6MTc2NDIzMDQwMH0.c2lnbmF0dXJlLXBhcnQ';
@@ -132,5 +133,42 @@ describe(SentryScrubber.name, () => {
   it('ignores short or empty secrets instead of shredding every string', () => {
     const lenient = new SentryScrubber(['', undefined, 'ab']);
     expect(lenient.scrubString('about a tab')).toBe('about a tab');
+  });
+
+  describe('on hostile 64 KB strings (a client controls paths and queries)', () => {
+    const N = 64 * 1024;
+    const hostile: Record<string, string> = {
+      'a run of letters': 'a'.repeat(N),
+      'repeated JWT starts': 'eyJ'.repeat(N / 3),
+      'repeated token names': 'x_token'.repeat(N / 7),
+      'a long path': `/api/v1/users/${'a-'.repeat(N / 2)}`,
+      'repeated pairs': 'password='.repeat(N / 9),
+      'JSON-ish pairs': '"token": "'.repeat(N / 10),
+      'bearer then spaces': `Bearer ${' '.repeat(N)}`,
+      'words and equals': 'secret ='.repeat(N / 8),
+      mixed: `${'Bearer eyJ'.repeat(N / 20)}${'api-key:'.repeat(N / 16)}`,
+    };
+
+    it.each(Object.keys(hostile))('scrubs %s in linear time', (name) => {
+      const value = hostile[name];
+      expect(value.length).toBeGreaterThanOrEqual(N - 16);
+      const started = performance.now();
+      scrubber.scrubString(value);
+      scrubber.scrubEvent(event({ request: { url: `http://h${value}`, query_string: value } }));
+      expect(performance.now() - started).toBeLessThan(100);
+    });
+
+    it('still finds the secrets around hostile runs', () => {
+      const out = scrubber.scrubString(`${'a'.repeat(N / 2)} password=hunter22 Bearer ${JWT}`);
+      expect(out).not.toContain('hunter22');
+      expect(out).not.toContain(JWT);
+      expect(out.length).toBeLessThan(N);
+    });
+
+    it('cuts strings past the bound', () => {
+      const out = scrubber.scrubString('b'.repeat(MAX_SCRUBBED_STRING_LENGTH * 4));
+      expect(out.length).toBeLessThan(MAX_SCRUBBED_STRING_LENGTH + 32);
+      expect(out.endsWith('[Truncated]')).toBe(true);
+    });
   });
 });

@@ -8,17 +8,35 @@ import { isSensitiveKey, REDACTED } from '../logging/redaction.constants';
  */
 const EXTRA_SENSITIVE_KEY =
   /^pass$|passw(or)?d|passphrase|token|secret|authorization|cookie|api[-_]?key/i;
+/** Keys longer than this are judged by their start only (bounded work per key). */
+const MAX_KEY_LENGTH = 256;
+
+/*
+ * Every pattern below runs in linear time: a match may start only where the preceding
+ * character cannot belong to it (lookbehind), and repeated parts are bounded, so a long run
+ * of letters, `eyJ`s or `token`s is tried once, not once per position (a client controls the
+ * path and the query, which land in events).
+ */
 
 /** `Bearer <credential>` anywhere in a string. */
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const BEARER = /(?<![A-Za-z0-9_])(Bearer|Basic)[ \t]{1,16}[A-Za-z0-9._~+/=-]+/gi;
 /** A JWT (three base64url parts, the first a JSON header). */
-const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 /**
- * `name=value` or `"name": "value"` pairs of a sensitive name in query strings, form bodies,
- * JSON fragments and messages.
+ * `name=value` or `"name": "value"` pairs in query strings, form bodies, JSON fragments and
+ * messages; the name (one whole word of at most 64 characters) is judged by
+ * {@link SENSITIVE_PAIR_NAME}.
  */
-const SENSITIVE_PAIR =
-  /((?:passw(?:or)?d|passphrase|[A-Za-z_-]*token|secret|authorization|cookie|api[-_]?key)["']?\s*[:=]\s*["']?)(?!\[Redacted\]|Bearer |Basic )([^\s&"',;}\]]+)/gi;
+const PAIR =
+  /(?<![A-Za-z0-9_-])([A-Za-z_-]{1,64})(["']?[ \t]{0,8}[:=][ \t]{0,8}["']?)(?!\[Redacted\]|Bearer |Basic )([^\s&"',;}\]]+)/gi;
+/** Names whose value a pair hides: ending in password, token, secret, cookie, api key… */
+const SENSITIVE_PAIR_NAME =
+  /(?:passw(?:or)?d|passphrase|token|secret|authorization|cookie|api[-_]?key)$/i;
+/**
+ * Longest string scrubbed as it is; the rest is cut (`…[Truncated]`). Events are capped by
+ * Sentry anyway, and this keeps a hostile value from costing more than a bounded scan.
+ */
+export const MAX_SCRUBBED_STRING_LENGTH = 64 * 1024;
 
 /** Deep enough for stack frames and breadcrumb data; hostile nesting ends here. */
 const MAX_DEPTH = 16;
@@ -59,16 +77,21 @@ export class SentryScrubber {
     return this.scrubValue('', breadcrumb, 0) as Breadcrumb;
   }
 
-  /** A scrubbed copy of any string. */
+  /** A scrubbed copy of any string, cut to {@link MAX_SCRUBBED_STRING_LENGTH}; linear time. */
   scrubString(value: string): string {
-    let out = value;
+    let out =
+      value.length > MAX_SCRUBBED_STRING_LENGTH
+        ? `${value.slice(0, MAX_SCRUBBED_STRING_LENGTH)}…[Truncated]`
+        : value;
     for (const secret of this.secrets) {
       out = out.split(secret).join(REDACTED);
     }
     return out
       .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED}`)
       .replace(JWT, REDACTED)
-      .replace(SENSITIVE_PAIR, (_match, name: string) => `${name}${REDACTED}`);
+      .replace(PAIR, (match, name: string, separator: string) =>
+        SENSITIVE_PAIR_NAME.test(name) ? `${name}${separator}${REDACTED}` : match,
+      );
   }
 
   private scrubValue(key: string, value: unknown, depth: number): unknown {
@@ -103,7 +126,8 @@ export class SentryScrubber {
 }
 
 function isSecretKey(key: string): boolean {
-  return isSensitiveKey(key) || EXTRA_SENSITIVE_KEY.test(key);
+  const bounded = key.length > MAX_KEY_LENGTH ? key.slice(0, MAX_KEY_LENGTH) : key;
+  return isSensitiveKey(bounded) || EXTRA_SENSITIVE_KEY.test(bounded);
 }
 
 function isPlainObject(value: object): boolean {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import pino, { type LoggerOptions } from 'pino';
 import { redactAttributes } from '../tracing/redacting-span.exporter';
@@ -129,5 +130,30 @@ describe('redaction', () => {
       const attributes = { 'http.route': '/users/:id', 'url.full': 'http://h/users?limit=5' };
       expect(redactAttributes(attributes)).toBe(attributes);
     });
+  });
+});
+
+describe('redaction on hostile 64 KB input', () => {
+  const N = 64 * 1024;
+
+  it('runs in linear time over long keys, long values and long URLs', () => {
+    const longKey = 'k'.repeat(N);
+    const value = {
+      [longKey]: 'v'.repeat(N),
+      nested: { password: SECRET, [`${'a'.repeat(N)}password`]: 'x' },
+      list: Array.from({ length: 1024 }, () => ({ authorization: SECRET, note: 'n'.repeat(64) })),
+    };
+    const started = performance.now();
+    const out = JSON.stringify(redactDeep(value));
+    redactAttributes({
+      'url.full': `http://h/${'p'.repeat(N)}?${'q=1&'.repeat(N / 4)}password=${SECRET}`,
+      'http.target': '?'.repeat(N),
+      [`x.${'h'.repeat(N)}`]: 'v',
+    });
+    const { logger, lines } = capturingLogger();
+    logger.info({ body: { password: SECRET, text: 'a'.repeat(N) }, [longKey]: 1 }, 'long');
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(out).not.toContain(SECRET);
+    expect(lines.join('')).not.toContain(SECRET);
   });
 });

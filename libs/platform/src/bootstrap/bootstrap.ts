@@ -48,6 +48,15 @@ export async function bootstrap(
     bodyParser: false,
   });
   configureApp(app, config);
+  for (const name of config.publishedSecrets) {
+    app
+      .get(Logger)
+      .warn(
+        `${name} is a value published in the repository (a development default): fine for ` +
+          'development, refused when NODE_ENV=production',
+        'Bootstrap',
+      );
+  }
   installGracefulDrain(app, options.drain);
   await app.listen(config.port, config.host);
   app.get(Logger).log(`${config.app} listening on ${await app.getUrl()}`, 'Bootstrap');

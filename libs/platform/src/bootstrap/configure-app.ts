@@ -45,9 +45,32 @@ export function configureApp(
   expressApp.flushLogs();
   expressApp.set('trust proxy', config.trustProxy);
   expressApp.set('x-powered-by', false);
+  strictRouting(expressApp);
   applyServerLimits(expressApp.getHttpServer(), { ...DEFAULT_SERVER_LIMITS, ...limits });
   expressApp.enableShutdownHooks();
   return expressApp;
+}
+
+/**
+ * One spelling per route: paths match case-sensitively and a trailing slash is another path,
+ * so `/API/v1/auth/LOGIN` or `/api/v1/auth/login/` are 404s instead of reaching a handler
+ * past limiters that match on the route (CONTRACT §6). Express reads these settings when it
+ * creates its router lazily; the router may already exist, so its flags are set too. Routes
+ * are added later (`app.init()`), and each takes the flags the router has then.
+ */
+function strictRouting(app: NestExpressApplication): void {
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+  const router = (app.getHttpAdapter().getInstance() as { router?: RouterFlags }).router;
+  if (router) {
+    router.caseSensitive = true;
+    router.strict = true;
+  }
+}
+
+interface RouterFlags {
+  caseSensitive?: boolean;
+  strict?: boolean;
 }
 
 /** Sets {@link ServerLimits} on a server that is not listening yet. */

@@ -63,9 +63,31 @@ describe('readBaseConfig', () => {
     expect(found.some((p) => p.startsWith('INTERNAL_TOKEN'))).toBe(true);
     expect(found.some((p) => p.startsWith('CHAOS_ENABLED'))).toBe(true);
     expect(
-      problems({ NODE_ENV: 'production', INTERNAL_TOKEN: 'a-real-secret-of-some-length' }),
+      problems({
+        NODE_ENV: 'production',
+        INTERNAL_TOKEN: 'a-real-secret-of-some-length-0123456789',
+      }),
     ).toEqual([]);
     expect(load({}).internalToken).toBe(DEV_INTERNAL_TOKEN);
+  });
+
+  it('refuses in production any published secret and an internal token under 32 characters', () => {
+    for (const published of [DEV_INTERNAL_TOKEN, 'compose-internal-token-change-me', 'CHANGE-ME']) {
+      expect(problems({ NODE_ENV: 'production', INTERNAL_TOKEN: published })).toEqual([
+        expect.stringMatching(/^INTERNAL_TOKEN is a value published in the repository/),
+      ]);
+    }
+    expect(problems({ NODE_ENV: 'production', INTERNAL_TOKEN: 'x'.repeat(31) })).toEqual([
+      'INTERNAL_TOKEN must be at least 32 characters when NODE_ENV=production',
+    ]);
+  });
+
+  it('lists a published secret in use outside production, for a warning at start', () => {
+    expect(load({}).publishedSecrets).toEqual(['INTERNAL_TOKEN']);
+    expect(load({ INTERNAL_TOKEN: 'compose-internal-token-change-me' }).publishedSecrets).toEqual([
+      'INTERNAL_TOKEN',
+    ]);
+    expect(load({ INTERNAL_TOKEN: 'a-secret-of-my-own-making' }).publishedSecrets).toEqual([]);
   });
 
   it('reads TRUST_PROXY as hops or CIDRs', () => {

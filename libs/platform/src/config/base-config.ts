@@ -1,6 +1,13 @@
 import { join, resolve } from 'node:path';
 import { type Rate } from './duration';
 import { type Env, EnvReader } from './env-reader';
+import {
+  DEV_INTERNAL_TOKEN,
+  isPublishedSecret,
+  MIN_PRODUCTION_INTERNAL_TOKEN_LENGTH,
+} from './published-secrets';
+
+export { DEV_INTERNAL_TOKEN };
 
 export type AppName = 'api-gateway' | 'auth-service' | 'users-service';
 
@@ -9,9 +16,6 @@ export const DEFAULT_PORTS: Readonly<Record<AppName, number>> = {
   'auth-service': 3001,
   'users-service': 3002,
 };
-
-/** Development-only shared secret; refused when NODE_ENV=production. */
-export const DEV_INTERNAL_TOKEN = 'keel-dev-internal-token-not-for-production';
 
 export type DatabaseConfig =
   { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
@@ -46,6 +50,11 @@ export interface BaseConfig {
   logFormat: 'json' | 'pretty';
   chaosEnabled: boolean;
   sentry: { dsn: string | undefined; environment: string; release: string };
+  /**
+   * Secret variables running on a value published in the repository (only possible outside
+   * production); `bootstrap` logs a warning naming each.
+   */
+  publishedSecrets: string[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -70,11 +79,23 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
     ? { kind: 'postgres', url: databaseUrl, poolSize }
     : { kind: 'sqlite', file: join(dataDir, `${app}.sqlite`) };
 
-  let internalToken = r.string('INTERNAL_TOKEN', DEV_INTERNAL_TOKEN);
-  if (production && internalToken === DEV_INTERNAL_TOKEN) {
-    internalToken = r.fail(
+  const internalToken = r.string('INTERNAL_TOKEN', DEV_INTERNAL_TOKEN);
+  const publishedSecrets: string[] = [];
+  if (isPublishedSecret(internalToken)) {
+    if (production) {
+      r.fail(
+        'INTERNAL_TOKEN',
+        'is a value published in the repository (a default or placeholder); set a secret of ' +
+          `${MIN_PRODUCTION_INTERNAL_TOKEN_LENGTH}+ random characters when NODE_ENV=production`,
+        '',
+      );
+    } else {
+      publishedSecrets.push('INTERNAL_TOKEN');
+    }
+  } else if (production && internalToken.length < MIN_PRODUCTION_INTERNAL_TOKEN_LENGTH) {
+    r.fail(
       'INTERNAL_TOKEN',
-      'must be set to a secret when NODE_ENV=production',
+      `must be at least ${MIN_PRODUCTION_INTERNAL_TOKEN_LENGTH} characters when NODE_ENV=production`,
       '',
     );
   } else if (internalToken.length < 16) {
@@ -119,6 +140,7 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
       environment: r.string('SENTRY_ENVIRONMENT', nodeEnv),
       release: r.string('SENTRY_RELEASE', version),
     },
+    publishedSecrets,
   };
   return [config, r];
 }

@@ -7,6 +7,12 @@
 export function isOperationalPath(url: string | undefined): boolean {
   return (
     url !== undefined &&
-    (url.startsWith('/health/') || url === '/metrics' || url.startsWith('/metrics?'))
+    (url.startsWith('/health/') ||
+      url === '/metrics' ||
+      url.startsWith('/metrics?') ||
+      // auth-service's revocation feed, polled several times a second by every replica:
+      // housekeeping like a scrape (it still needs the internal token).
+      url.startsWith('/internal/revocations?') ||
+      url === '/internal/revocations')
   );
 }

@@ -1,10 +1,16 @@
 import { generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { RevocationList } from '../sessions/revocation-list';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './auth.constants';
 
-async function sign(key: KeyLike, expiresInSeconds: number, sub = 'user-1'): Promise<string> {
+async function sign(
+  key: KeyLike,
+  expiresInSeconds: number,
+  sub = 'user-1',
+  sid?: string,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ email: `${sub}@example.com`, roles: ['user'] })
+  return new SignJWT({ email: `${sub}@example.com`, roles: ['user'], ...(sid ? { sid } : {}) })
     .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
     .setSubject(sub)
     .setIssuer(ACCESS_TOKEN_ISSUER)
@@ -81,5 +87,16 @@ describe(AccessTokenVerifier.name, () => {
     await off.verify(a);
     await off.verify(a);
     expect(keyLookups).toBe(2);
+  });
+
+  it('refuses a token of a revoked session even after caching it', async () => {
+    const revocations = new RevocationList(undefined);
+    const v = verifier({ revocations });
+    const token = await sign(privateKey, 60, 'user-1', 'session-1');
+    const other = await sign(privateKey, 60, 'user-1', 'session-2');
+    expect(await v.verify(token)).toMatchObject({ id: 'user-1', sessionId: 'session-1' });
+    revocations.add('session-1', Date.now() + 60_000);
+    expect(await v.verify(token)).toBeUndefined();
+    expect(await v.verify(other)).toMatchObject({ sessionId: 'session-2' });
   });
 });

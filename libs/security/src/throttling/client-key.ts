@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { normalizeIp } from '@nestjs/throttler';
+import { INTERNAL_TOKEN_HEADER } from '@keel/platform';
 import { type AccessTokenVerifier } from '../auth/access-token.verifier';
 import { bearerToken } from '../auth/jwt-auth.guard';
+import { internalTokenMatches } from '../internal/internal-token.guard';
 import { type RateLimitedRequest } from './throttling-options.interface';
 
 /**
@@ -13,6 +16,7 @@ import { type RateLimitedRequest } from './throttling-options.interface';
 export async function clientTracker(
   req: RateLimitedRequest,
   verifier: AccessTokenVerifier | undefined,
+  vouchedIp?: string,
 ): Promise<string> {
   if (req.user?.id) {
     return `user:${req.user.id}`;
@@ -25,12 +29,37 @@ export async function clientTracker(
       return `user:${user.id}`;
     }
   }
-  return ipTracker(req);
+  return ipTracker(req, vouchedIp);
 }
 
-/** `ip:<address>` of the caller (see {@link clientTracker}). */
-export function ipTracker(req: RateLimitedRequest): string {
-  return `ip:${req.ip ? normalizeIp(req.ip) : 'unknown'}`;
+/** `ip:<address>` of the caller (see {@link clientTracker}): the vouched one when given. */
+export function ipTracker(req: RateLimitedRequest, vouchedIp?: string): string {
+  const ip = vouchedIp ?? req.ip;
+  return `ip:${ip ? normalizeIp(ip) : 'unknown'}`;
+}
+
+/**
+ * Header in which the gateway tells a service the address of the client it forwards for, so
+ * that `RATE_LIMIT_SERVICE` counts real clients instead of the gateway.
+ */
+export const CLIENT_IP_HEADER = 'x-keel-client-ip';
+
+/**
+ * The client address the gateway vouches for in {@link CLIENT_IP_HEADER}: believed only on a
+ * request that also carries the right `x-internal-token` (given as its SHA-256 digest), so a
+ * client talking to a service directly cannot pick its own address.
+ */
+export function vouchedClientIp(
+  req: RateLimitedRequest,
+  internalTokenDigest: Buffer | undefined,
+): string | undefined {
+  const ip = req.headers[CLIENT_IP_HEADER];
+  if (internalTokenDigest === undefined || typeof ip !== 'string' || isIP(ip) === 0) {
+    return undefined;
+  }
+  return internalTokenMatches(req.headers[INTERNAL_TOKEN_HEADER], internalTokenDigest)
+    ? ip
+    : undefined;
 }
 
 /**

@@ -62,8 +62,24 @@ describe(FailOpenRedisStore.name, () => {
     const fourth = await hit(b, key);
     expect(fourth.isBlocked).toBe(true);
     expect(fourth.timeToBlockExpire).toBeGreaterThan(0);
-    expect(await a.blockedFor(key, 'global')).toBeGreaterThan(0);
     expect(a.status()).toEqual({ backend: 'redis', healthy: true });
+    expect(await errors()).toBe(0);
+  });
+
+  it('reserves atomically: 20 concurrent reservations on two stores take exactly the limit', async () => {
+    const [a, b] = [await newStore(), await newStore()];
+    const key = `reserve-${Date.now()}`;
+    const all = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve(key, 5, WINDOW)),
+    );
+    expect(all.filter((r) => r.granted)).toHaveLength(5);
+    // A slot given back can be taken again; a kept slot that fills the limit keeps it full.
+    await a.settle(key, false, 5, WINDOW);
+    expect((await b.reserve(key, 5, WINDOW)).granted).toBe(true);
+    await b.settle(key, true, 5, WINDOW);
+    const refused = await a.reserve(key, 5, WINDOW);
+    expect(refused).toMatchObject({ granted: false, count: 5 });
+    expect(refused.resetSeconds).toBeGreaterThan(50);
     expect(await errors()).toBe(0);
   });
 
@@ -97,6 +113,15 @@ describe(FailOpenRedisStore.name, () => {
     await hit(store, fresh);
     expect((await hit(other, fresh)).totalHits).toBe(2);
     expect(warnings).toHaveLength(1);
+  });
+
+  it('keeps reserving from memory while Redis is down, never past the limit', async () => {
+    const store = await newStore();
+    await redis.kill();
+    const key = `reserve-outage-${Date.now()}`;
+    const all = await Promise.all(Array.from({ length: 8 }, () => store.reserve(key, 3, WINDOW)));
+    expect(all.filter((r) => r.granted)).toHaveLength(3);
+    expect(await errors()).toBe(8);
   });
 
   it('answers within the command timeout when Redis hangs', async () => {

@@ -7,7 +7,39 @@ import {
   type RateLimitRecord,
   type RateLimitStore,
   type RateLimitStoreStatus,
+  type Reservation,
 } from './rate-limit.store';
+
+/**
+ * Takes a slot of a fixed window unless the window is full; one script, so the check and the
+ * increment are one atomic step for every replica sharing the Redis.
+ * Returns `{granted (0|1), count, pttl}`.
+ */
+const RESERVE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then
+  return {0, count, redis.call('PTTL', KEYS[1])}
+end
+count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return {1, count, redis.call('PTTL', KEYS[1])}
+`;
+
+/** Gives a slot back (ARGV[1] = 0), or keeps it and restarts the window once it is full. */
+const SETTLE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count == 0 then
+  return 0
+end
+if ARGV[1] == '0' then
+  redis.call('DECR', KEYS[1])
+elseif count >= tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+`;
 
 /** Tuning of {@link FailOpenRedisStore}. */
 export interface FailOpenRedisStoreOptions {
@@ -67,14 +99,28 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
     );
   }
 
-  async blockedFor(key: string, throttlerName: string): Promise<number> {
+  async reserve(key: string, limit: number, windowMs: number): Promise<Reservation> {
     return this.withFallback(
       async () => {
-        // The key layout of @nest-lab/throttler-storage-redis.
-        const left = await this.redis.pttl(`{${key}:${throttlerName}}:blocked`);
-        return left > 0 ? Math.ceil(left / 1000) : 0;
+        const [granted, count, pttl] = (await this.redis.eval(
+          RESERVE_SCRIPT,
+          1,
+          key,
+          limit,
+          windowMs,
+        )) as [number, number, number];
+        return { granted: granted === 1, count, resetSeconds: Math.max(1, Math.ceil(pttl / 1000)) };
       },
-      () => this.memory.blockedFor(key),
+      () => this.memory.reserve(key, limit, windowMs),
+    );
+  }
+
+  async settle(key: string, counted: boolean, limit: number, windowMs: number): Promise<void> {
+    await this.withFallback(
+      async () => {
+        await this.redis.eval(SETTLE_SCRIPT, 1, key, counted ? 1 : 0, limit, windowMs);
+      },
+      () => this.memory.settle(key, counted, limit, windowMs),
     );
   }
 

@@ -11,7 +11,8 @@ import {
 } from '@nestjs/throttler';
 import { isOperationalPath } from '@keel/platform';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
-import { clientTracker, ipTracker, rateLimitKey } from './client-key';
+import { internalTokenDigest } from '../internal/internal-token.guard';
+import { clientTracker, ipTracker, rateLimitKey, vouchedClientIp } from './client-key';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { type RateLimitStore } from './rate-limit.store';
 import {
@@ -28,8 +29,9 @@ import {
 
 interface HttpResponse {
   statusCode: number;
+  writableFinished: boolean;
   setHeader(name: string, value: string | number): unknown;
-  once(event: 'finish', listener: () => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 /** What the response headers currently report: the most restrictive limit so far. */
@@ -43,24 +45,35 @@ const trackers = new WeakMap<object, Promise<string>>();
 /**
  * The platform's throttler guard: `@nestjs/throttler`'s guard with the contract's rules.
  * Limits count per client across routes, not per route; each limiter covers the routes it
- * names; operational routes are never limited; the headers report the most restrictive
- * limit; limiters with `countStatuses` (failed logins) count only those answers; every 429
- * counts in `rate_limit_rejections_total{limiter,route}`.
+ * names, matched on the route template (every spelling that reached the handler is the same
+ * route); operational routes are never limited; the headers report the most restrictive
+ * limit; limiters with `countStatuses` (failed logins) reserve a slot before the request is
+ * served and give it back unless the answer is one they count, so concurrent requests cannot
+ * overshoot; a gateway's `x-keel-client-ip` names the client when the internal token vouches
+ * for it; every 429 counts in `rate_limit_rejections_total{limiter,route}`.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
   private verifier: AccessTokenVerifier | undefined;
+  private readonly internalDigest: Buffer | undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() protected readonly store: RateLimitStore,
     reflector: Reflector,
     @Inject(THROTTLING_OPTIONS)
-    private readonly throttling: Required<Omit<ThrottlingOptions, 'registry' | 'redisUrl'>>,
+    private readonly throttling: Required<
+      Omit<ThrottlingOptions, 'registry' | 'redisUrl' | 'internalToken'>
+    > &
+      Pick<ThrottlingOptions, 'internalToken'>,
     private readonly metrics: RateLimitMetrics,
     private readonly moduleRef: ModuleRef,
   ) {
     super(options, store, reflector);
+    this.internalDigest =
+      throttling.internalToken === undefined
+        ? undefined
+        : internalTokenDigest(throttling.internalToken);
   }
 
   override async onModuleInit(): Promise<void> {
@@ -80,7 +93,7 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     await super.canActivate(context);
     for (const limiter of this.throttling.limiters) {
       if (limiter.countStatuses && this.applies(limiter, context)) {
-        await this.checkFailures(limiter, context);
+        await this.reserveCounted(limiter, context);
       }
     }
     return true;
@@ -127,8 +140,12 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     return true;
   }
 
-  /** Refuses the request when the client's counted answers reached the limit; else counts this one if it fails. */
-  private async checkFailures(
+  /**
+   * Reserves one of the client's slots before the request is served, refusing it when none
+   * is left; the slot is given back when the answer is not one the limiter counts. A client
+   * that hangs up before the answer keeps its slot spent: its outcome is unknown.
+   */
+  private async reserveCounted(
     limiter: RateLimiterDefinition,
     context: ExecutionContext,
   ): Promise<void> {
@@ -141,16 +158,14 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     const key = rateLimitKey(this.throttling.keyPrefix, limiter.name, tracker);
     const limit = (await this.override<number>(THROTTLER_LIMIT, limiter, context)) ?? limiter.limit;
     const ttl = (await this.override<number>(THROTTLER_TTL, limiter, context)) ?? limiter.windowMs;
-    const blockedFor = await this.store.blockedFor(key, limiter.name);
-    if (blockedFor > 0) {
-      this.reject(context, limiter.name, limit, blockedFor);
+    const reservation = await this.store.reserve(key, limit, ttl);
+    if (!reservation.granted) {
+      this.reject(context, limiter.name, limit, reservation.resetSeconds);
     }
     const statuses = limiter.countStatuses ?? [];
-    res.once('finish', () => {
-      if (statuses.includes(res.statusCode)) {
-        // The limit-th failure blocks: the storage blocks once hits exceed its limit.
-        void this.store.increment(key, ttl, limit - 1, ttl, limiter.name).catch(() => undefined);
-      }
+    res.once('close', () => {
+      const counted = !res.writableFinished || statuses.includes(res.statusCode);
+      void this.store.settle(key, counted, limit, ttl).catch(() => undefined);
     });
   }
 
@@ -206,11 +221,16 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     if (limiter.routes === undefined) {
       return true;
     }
-    const req = context.switchToHttp().getRequest<RateLimitedRequest>();
+    const req = context
+      .switchToHttp()
+      .getRequest<RateLimitedRequest & { route?: { path?: unknown } }>();
+    // The matched route's template, not the raw path: every spelling that reached this
+    // handler is the same route to the limiter.
+    const path = typeof req.route?.path === 'string' ? req.route.path : req.path;
     return limiter.routes.some(
       (route) =>
         (route.method === undefined || route.method.toUpperCase() === req.method) &&
-        (typeof route.path === 'string' ? route.path === req.path : route.path.test(req.path)),
+        (typeof route.path === 'string' ? route.path === path : route.path.test(path)),
     );
   }
 
@@ -233,12 +253,12 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
   ): Promise<string | undefined> {
     const by = limiter.by ?? 'client';
     if (by === 'ip') {
-      return ipTracker(req);
+      return ipTracker(req, vouchedClientIp(req, this.internalDigest));
     }
     if (by === 'client') {
       let tracker = trackers.get(req);
       if (!tracker) {
-        tracker = clientTracker(req, this.verifier);
+        tracker = clientTracker(req, this.verifier, vouchedClientIp(req, this.internalDigest));
         trackers.set(req, tracker);
       }
       return tracker;

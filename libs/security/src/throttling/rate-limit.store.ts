@@ -15,12 +15,30 @@ export interface RateLimitStoreStatus {
   healthy: boolean;
 }
 
+/** The answer to {@link RateLimitStore.reserve}. */
+export interface Reservation {
+  /** False when the limit was already reached: nothing was taken. */
+  granted: boolean;
+  /** Slots taken in the window, this one included when granted. */
+  count: number;
+  /** Seconds until the window (or the block) ends. */
+  resetSeconds: number;
+}
+
 /**
- * The throttler's storage plus a read without a hit, which limiters that count only some
- * responses (failed logins) need to refuse a request before it is served.
+ * The throttler's storage plus reservations, which limiters that count only some responses
+ * (failed logins) need: a slot is taken atomically before the request is served, so N
+ * concurrent requests never get past a limit of fewer than N, and given back once the answer
+ * shows it did not count.
  */
 export interface RateLimitStore extends ThrottlerStorage {
-  /** Seconds the key stays blocked, 0 when it is not blocked. */
-  blockedFor(key: string, throttlerName: string): Promise<number>;
+  /** Takes one of `limit` slots of `key`'s window of `windowMs`, atomically; none when full. */
+  reserve(key: string, limit: number, windowMs: number): Promise<Reservation>;
+  /**
+   * Settles a granted reservation: `counted` false gives the slot back; true keeps it, and a
+   * kept slot that fills the limit restarts the window, so the key stays blocked for a whole
+   * window after the limit-th counted answer.
+   */
+  settle(key: string, counted: boolean, limit: number, windowMs: number): Promise<void>;
   status(): RateLimitStoreStatus;
 }

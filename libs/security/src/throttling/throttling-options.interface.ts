@@ -53,4 +53,9 @@ export interface ThrottlingOptions {
   redisRetryAfterMs?: number;
   /** Where the two rate-limit metrics are registered (default: prom-client's registry). */
   registry?: Registry;
+  /**
+   * The shared `INTERNAL_TOKEN`: requests carrying it may name the client they forward for
+   * in `x-keel-client-ip` (the gateway does), and are counted by that address.
+   */
+  internalToken?: string;
 }

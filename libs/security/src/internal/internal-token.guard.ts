@@ -20,7 +20,7 @@ export class InternalTokenGuard implements CanActivate {
   private readonly expected: Buffer;
 
   constructor(@Inject(APP_CONFIG) config: Pick<BaseConfig, 'internalToken'>) {
-    this.expected = digest(config.internalToken);
+    this.expected = internalTokenDigest(config.internalToken);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -28,14 +28,30 @@ export class InternalTokenGuard implements CanActivate {
     if (presented === undefined || presented === '') {
       throw new UnauthorizedException('Missing internal token');
     }
-    // A repeated header arrives as an array (or joined); it is never the token.
-    if (typeof presented !== 'string' || !timingSafeEqual(digest(presented), this.expected)) {
+    if (!internalTokenMatches(presented, this.expected)) {
       throw new ForbiddenException('Invalid internal token');
     }
     return true;
   }
 }
 
-function digest(token: string): Buffer {
+/** SHA-256 of a token, the form {@link internalTokenMatches} compares. */
+export function internalTokenDigest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * Whether a presented `x-internal-token` header is the expected token (given as its
+ * {@link internalTokenDigest}), in constant time. A repeated header arrives as an array; it
+ * is never the token.
+ */
+export function internalTokenMatches(
+  presented: string | string[] | undefined,
+  expected: Buffer,
+): boolean {
+  return (
+    typeof presented === 'string' &&
+    presented !== '' &&
+    timingSafeEqual(internalTokenDigest(presented), expected)
+  );
 }
