@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { type BaseConfig, type Env, readBaseConfig } from '@keel/platform';
 import { version } from '../../../../package.json';
 
@@ -9,6 +10,10 @@ export interface AuthConfig extends BaseConfig {
   jwtPrivateKeyPem: string | undefined;
   /** Emails that get the `admin` role when they register (KEEL_ADMIN_EMAILS). */
   adminEmails: string[];
+  /** argon2 work at once (`PASSWORD_HASH_CONCURRENCY`, default: the core count). */
+  passwordHashConcurrency: number;
+  /** argon2 work allowed to wait; beyond it login/register get 503 (`PASSWORD_HASH_QUEUE`). */
+  passwordHashQueue: number;
 }
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
@@ -34,8 +39,17 @@ export function loadAuthConfig(env: Env): AuthConfig {
     );
   }
   const adminEmails = r.list('KEEL_ADMIN_EMAILS').map((email) => email.toLowerCase());
+  const passwordHashConcurrency = r.int(
+    'PASSWORD_HASH_CONCURRENCY',
+    availableParallelism(),
+    1,
+    256,
+  );
+  const passwordHashQueue = r.int('PASSWORD_HASH_QUEUE', 2 * passwordHashConcurrency, 0, 100_000);
   r.done();
   return {
+    passwordHashConcurrency,
+    passwordHashQueue,
     ...base,
     accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
     refreshTokenTtlMs,

@@ -46,6 +46,8 @@ export interface BaseConfig {
   logFormat: 'json' | 'pretty';
   chaosEnabled: boolean;
   sentry: { dsn: string | undefined; environment: string; release: string };
+  /** Load shedding: `SHED_MAX_IN_FLIGHT`, `SHED_MAX_EVENT_LOOP_DELAY` (0 = off). */
+  admission: { maxInFlight: number; maxEventLoopDelayMs: number };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -118,6 +120,13 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
       dsn: r.url('SENTRY_DSN', undefined, ['http', 'https']),
       environment: r.string('SENTRY_ENVIRONMENT', nodeEnv),
       release: r.string('SENTRY_RELEASE', version),
+    },
+    admission: {
+      maxInFlight: r.int('SHED_MAX_IN_FLIGHT', 64, 0, 100_000),
+      // `0` turns the criterion off (durations are otherwise positive).
+      maxEventLoopDelayMs: /^0+(ms|s)?$/.test(r.raw('SHED_MAX_EVENT_LOOP_DELAY') ?? '')
+        ? 0
+        : r.duration('SHED_MAX_EVENT_LOOP_DELAY', '100ms'),
     },
   };
   return [config, r];
