@@ -439,9 +439,11 @@ function endpoints(gatewayUrl, users, refreshPool) {
 
 /** Keeps refresh tokens from login and refresh answers, to be rotated by the refresh steps. */
 function collectRefreshTokens(pool) {
-  return (_req, res) => {
+  return (req, res) => {
     if (res.status === 200 && res.json?.refreshToken) {
       pool.push(res.json.refreshToken);
+    } else if (res.status === 503 && req.body?.refreshToken) {
+      pool.push(req.body.refreshToken); // shed before use: the token still works
     }
   };
 }

@@ -7,6 +7,6 @@ export interface AdmissionOptions {
 }
 
 export const DEFAULT_ADMISSION: Readonly<AdmissionOptions> = {
-  maxInFlight: 64,
-  maxEventLoopDelayMs: 100,
+  maxInFlight: 32,
+  maxEventLoopDelayMs: 0,
 };

@@ -122,11 +122,11 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
       release: r.string('SENTRY_RELEASE', version),
     },
     admission: {
-      maxInFlight: r.int('SHED_MAX_IN_FLIGHT', 64, 0, 100_000),
-      // `0` turns the criterion off (durations are otherwise positive).
-      maxEventLoopDelayMs: /^0+(ms|s)?$/.test(r.raw('SHED_MAX_EVENT_LOOP_DELAY') ?? '')
+      maxInFlight: r.int('SHED_MAX_IN_FLIGHT', 32, 0, 100_000),
+      // Off unless set; `0` turns it off again (durations are otherwise positive).
+      maxEventLoopDelayMs: /^0*(ms|s)?$/.test(r.raw('SHED_MAX_EVENT_LOOP_DELAY') ?? '')
         ? 0
-        : r.duration('SHED_MAX_EVENT_LOOP_DELAY', '100ms'),
+        : r.duration('SHED_MAX_EVENT_LOOP_DELAY', '0ms'),
     },
   };
   return [config, r];
