@@ -1,3 +1,7 @@
+export * from './admission/admission-control.service';
+export * from './admission/admission.options';
+export * from './admission/service-overloaded.exception';
+export * from './admission/work-queue';
 export * from './errors/all-exceptions.filter';
 export * from './errors/error-body';
 export * from './health/health-options.interface';

@@ -1,3 +1,4 @@
+import { type AdmissionOptions } from './admission/admission.options';
 import { type HealthOptions } from './health/health-options.interface';
 
 /** Options of {@link ObservabilityModule}. */
@@ -14,4 +15,6 @@ export interface ObservabilityModuleOptions {
   chaosEnabled?: boolean;
   /** The app's Sentry settings (`config.sentry`); Sentry itself starts in instrument.ts. */
   sentry?: { dsn: string | undefined; environment: string; release: string };
+  /** Load shedding (`SHED_*`); defaults in {@link DEFAULT_ADMISSION}. */
+  admission?: Partial<AdmissionOptions>;
 }

@@ -4,11 +4,14 @@ import {
   Module,
   type NestModule,
 } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { type BaseConfig, DRAIN_LISTENER } from '@keel/platform';
 import { LoggerModule } from 'nestjs-pino';
+import { AdmissionControl } from './admission/admission-control.service';
+import { LoadShedGuard } from './admission/load-shed.guard';
+import { LoadShedMiddleware } from './admission/load-shed.middleware';
 import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { loggerParams } from './logging/logger-params.factory';
@@ -48,6 +51,7 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
       logFormat: config.logFormat,
       chaosEnabled: config.chaosEnabled,
       sentry: config.sentry,
+      admission: config.admission,
       health: { ...health, redisUrl: config.redisUrl },
     });
   }
@@ -74,6 +78,7 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
       providers: [
         ...(base.providers ?? []),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_GUARD, useClass: LoadShedGuard },
         { provide: APP_INTERCEPTOR, useClass: ChaosInterceptor },
         MetricsService,
         HttpMetricsRecorder,
@@ -82,12 +87,19 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         { provide: DRAIN_LISTENER, useExisting: ReadinessState },
         RedisHealthClient,
         DependencyMonitor,
+        AdmissionControl,
       ],
-      exports: [OBSERVABILITY_OPTIONS, MetricsService, ReadinessState, DRAIN_LISTENER],
+      exports: [
+        OBSERVABILITY_OPTIONS,
+        MetricsService,
+        AdmissionControl,
+        ReadinessState,
+        DRAIN_LISTENER,
+      ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware).forRoutes('*');
+    consumer.apply(RequestContextMiddleware, LoadShedMiddleware).forRoutes('*');
   }
 }

@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { type BaseConfig, type Env, isPublishedSecret, readBaseConfig } from '@keel/platform';
 import { version } from '../../../../package.json';
 
@@ -7,6 +8,10 @@ export interface AuthConfig extends BaseConfig {
   refreshTokenTtlMs: number;
   /** PEM (PKCS#8) P-256 key; unset means generate one into KEEL_DATA_DIR. */
   jwtPrivateKeyPem: string | undefined;
+  /** argon2 work at once (`PASSWORD_HASH_CONCURRENCY`, default: the core count). */
+  passwordHashConcurrency: number;
+  /** argon2 work allowed to wait; beyond it login/register get 503 (`PASSWORD_HASH_QUEUE`). */
+  passwordHashQueue: number;
 }
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
@@ -37,8 +42,17 @@ export function loadAuthConfig(env: Env): AuthConfig {
       undefined,
     );
   }
+  const passwordHashConcurrency = r.int(
+    'PASSWORD_HASH_CONCURRENCY',
+    availableParallelism(),
+    1,
+    256,
+  );
+  const passwordHashQueue = r.int('PASSWORD_HASH_QUEUE', 2 * passwordHashConcurrency, 0, 100_000);
   r.done();
   return {
+    passwordHashConcurrency,
+    passwordHashQueue,
     ...base,
     accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
     refreshTokenTtlMs,

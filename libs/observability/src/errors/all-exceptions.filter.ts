@@ -16,6 +16,7 @@ import { isOperationalPath } from '@keel/platform';
 import { resolveRequestId } from '../logging/request-id';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';
+import { ServiceOverloadedException } from '../admission/service-overloaded.exception';
 import { activeTraceIds } from '../tracing/trace-ids';
 import { type ErrorBody, statusText } from './error-body';
 import { loadedSentrySdk } from './sentry-start';
@@ -60,7 +61,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       requestId: resolveRequestId(req, res),
       traceId: activeTraceIds()?.traceId ?? '',
     };
-    if (resolved.isServerError) {
+    const overloaded = exception instanceof ServiceOverloadedException;
+    if (resolved.isServerError && !overloaded) {
       this.logger.error(
         { err: exception, requestId: body.requestId, trace_id: body.traceId || undefined },
         'unhandled error',
@@ -72,6 +74,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
     res.statusCode = resolved.status;
+    if (overloaded) {
+      res.setHeader('retry-after', String(exception.retryAfterSeconds));
+    }
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.end(JSON.stringify(body));
   }

@@ -11,7 +11,7 @@ describe(readTracingSettings.name, () => {
       serviceVersion: '1.2.3',
       environment: 'development',
       exporter: undefined,
-      disabledInstrumentations: [],
+      disabledInstrumentations: ['nestjs-core'],
     });
   });
 
@@ -79,6 +79,10 @@ describe(readTracingSettings.name, () => {
       readTracingSettings({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'nestjs-core, pg' }, defaults)
         .disabledInstrumentations,
     ).toEqual(['nestjs-core', 'pg']);
+    expect(
+      readTracingSettings({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,nestjs-core' }, defaults)
+        .disabledInstrumentations,
+    ).toEqual(['undici', 'pg', 'ioredis', 'typeorm-sqlite']);
     expect(() =>
       readTracingSettings({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express' }, defaults),
     ).toThrow(/OTEL_NODE_DISABLED_INSTRUMENTATIONS may only name http, undici/);

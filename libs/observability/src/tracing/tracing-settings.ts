@@ -24,6 +24,13 @@ export const INSTRUMENTATION_NAMES = [
 ] as const;
 export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
+/**
+ * Off unless named in `OTEL_NODE_ENABLED_INSTRUMENTATIONS`: nestjs-core's middleware, guard
+ * and handler spans are framework internals the contract does not ask for, and cost about a
+ * span per middleware on every request.
+ */
+export const OPT_IN_INSTRUMENTATIONS: readonly InstrumentationName[] = ['nestjs-core'];
+
 /** What the tracing SDK needs from the environment, validated once. */
 export interface TracingSettings {
   /** `OTEL_SDK_DISABLED=true`: no provider, no instrumentation, no trace ids. */
@@ -34,7 +41,11 @@ export interface TracingSettings {
   environment: string;
   /** Set only when an OTLP endpoint is configured; otherwise spans are made but not exported. */
   exporter: { protocol: OtlpProtocol } | undefined;
-  /** Instrumentations switched off by `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (as in auto-instrumentations-node). */
+  /**
+   * Instrumentations not to register: those not in `OTEL_NODE_ENABLED_INSTRUMENTATIONS` (by
+   * default the {@link OPT_IN_INSTRUMENTATIONS}) plus `OTEL_NODE_DISABLED_INSTRUMENTATIONS`,
+   * as in auto-instrumentations-node.
+   */
   disabledInstrumentations: InstrumentationName[];
 }
 
@@ -74,17 +85,29 @@ export function readTracingSettings(env: Env, defaults: TracingDefaults): Tracin
       r.fail('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1 (got "${samplerArg}")`, 1);
     }
   }
-  const disabledInstrumentations = r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
-  const unknown = disabledInstrumentations.filter(
-    (name) => !(INSTRUMENTATION_NAMES as readonly string[]).includes(name),
-  );
-  if (unknown.length > 0) {
-    r.fail(
-      'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
-      `may only name ${INSTRUMENTATION_NAMES.join(', ')} (got "${unknown.join(', ')}")`,
-      [],
+  const instrumentationList = (name: string): InstrumentationName[] => {
+    const names = r.list(name);
+    const unknown = names.filter(
+      (entry) => !(INSTRUMENTATION_NAMES as readonly string[]).includes(entry),
     );
-  }
+    if (unknown.length > 0) {
+      r.fail(
+        name,
+        `may only name ${INSTRUMENTATION_NAMES.join(', ')} (got "${unknown.join(', ')}")`,
+        [],
+      );
+    }
+    return names as InstrumentationName[];
+  };
+  const explicitlyDisabled = instrumentationList('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+  // As in auto-instrumentations-node: when set, only the named ones run.
+  const enabled =
+    r.raw('OTEL_NODE_ENABLED_INSTRUMENTATIONS') === undefined
+      ? INSTRUMENTATION_NAMES.filter((name) => !OPT_IN_INSTRUMENTATIONS.includes(name))
+      : instrumentationList('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabledInstrumentations = INSTRUMENTATION_NAMES.filter(
+    (name) => !enabled.includes(name) || explicitlyDisabled.includes(name),
+  );
   const environment = r.string('NODE_ENV', 'development');
   const settings: TracingSettings = {
     disabled,
@@ -92,7 +115,7 @@ export function readTracingSettings(env: Env, defaults: TracingDefaults): Tracin
     serviceVersion: defaults.version,
     environment,
     exporter: endpoint ? { protocol } : undefined,
-    disabledInstrumentations: disabledInstrumentations as InstrumentationName[],
+    disabledInstrumentations,
   };
   r.done();
   return settings;

@@ -55,6 +55,8 @@ export interface BaseConfig {
    * production); `bootstrap` logs a warning naming each.
    */
   publishedSecrets: string[];
+  /** Load shedding: `SHED_MAX_IN_FLIGHT`, `SHED_MAX_EVENT_LOOP_DELAY` (0 = off). */
+  admission: { maxInFlight: number; maxEventLoopDelayMs: number };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -141,6 +143,13 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
       release: r.string('SENTRY_RELEASE', version),
     },
     publishedSecrets,
+    admission: {
+      maxInFlight: r.int('SHED_MAX_IN_FLIGHT', 32, 0, 100_000),
+      // Off unless set; `0` turns it off again (durations are otherwise positive).
+      maxEventLoopDelayMs: /^0*(ms|s)?$/.test(r.raw('SHED_MAX_EVENT_LOOP_DELAY') ?? '')
+        ? 0
+        : r.duration('SHED_MAX_EVENT_LOOP_DELAY', '0ms'),
+    },
   };
   return [config, r];
 }
