@@ -37,7 +37,7 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
 
   /**
    * `forRoot` from an app's validated configuration: its CORS origins, body limit and Redis,
-   * with rate-limit keys prefixed by the app's name.
+   * with rate-limit keys under `REDIS_KEY_PREFIX` and the app's name (`keel:rl:<app>:`).
    */
   static forApp(
     config: BaseConfig,
@@ -49,7 +49,7 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
       throttling: {
         limiters: app.limiters,
         redisUrl: config.redisUrl,
-        keyPrefix: `keel:rl:${config.app}:`,
+        keyPrefix: `${config.redisKeyPrefix}rl:${config.app}:`,
       },
       auth: app.auth,
     });
