@@ -58,6 +58,8 @@ describe('health endpoints of the built apps', () => {
         app,
         checks: app === 'api-gateway' ? ['auth-service', 'users-service'] : ['database'],
       });
+      // Absence after a positive marker: a later request's access log line is in.
+      await platform.apps[app].logBarrier();
       const logged = platform.apps[app]
         .jsonLogs()
         .filter((line) =>
