@@ -371,7 +371,7 @@ function parseJsonLine(line: string): Record<string, unknown>[] {
   }
 }
 
-const LISTENING = /listening on https?:\/\/[^\s"]*?:(\d+)/;
+const LISTENING = /listening on https?:\/\/(?:\[[^\]]*\]|[^\s":/]+):(\d+)/;
 
 /**
  * Resolves with the port the app listens on: from its `listening on http://…:<port>` line

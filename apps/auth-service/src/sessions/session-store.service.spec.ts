@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { waitFor } from '../../../../test/support/wait';
 import { type AuthConfig } from '../config/auth-config';
 import { Credential } from '../credentials/credential.entity';
 import { InitialSchema1764230400000 } from '../migrations/1764230400000-initial-schema';
@@ -64,8 +65,9 @@ describe(SessionStore.name, () => {
     const expiring = new SessionStore(dataSource.getRepository(Session), {
       refreshTokenTtlMs: 1,
     } as AuthConfig);
+    const startedAt = Date.now();
     const token = await expiring.start(userId);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => Date.now() > startedAt + 1, { what: 'the 1 ms refresh TTL to pass' });
     expect(await store.rotate(token)).toEqual({ outcome: 'invalid' });
   });
 
