@@ -157,6 +157,7 @@ describe('x-chaos (e2e)', () => {
         .set('x-chaos', 'users-service=error,api-gateway=error,users-service=latency:5000')
         .expect(200);
       for (const app of ['api-gateway', 'users-service'] as const) {
+        await platform.apps[app].logBarrier();
         expect(platform.apps[app].jsonLogs().filter((l) => l.msg === 'x-chaos applied')).toEqual(
           [],
         );

@@ -111,6 +111,10 @@ describe('Sentry error reporting (e2e)', () => {
     expect(event.exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
 
     // The log line of the error carries the same ids.
+    await platform.apps['users-service'].waitForLog(
+      (line) => line.msg === 'unhandled error' && line.requestId === requestId,
+      `'unhandled error' for ${requestId}`,
+    );
     const logged = platform.apps['users-service']
       .jsonLogs()
       .filter((line) => line.level === 'error' && line.requestId === requestId);
