@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { fakeIp, uniqueEmail } from './support/identity';
+import { fakeIp, redisKeyPrefix, uniqueEmail } from './support/identity';
 import { type Platform, type StartedApp, startPlatform } from './support/platform';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
 import { waitFor } from './support/wait';
@@ -242,6 +242,25 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
     expect(
       await metric(gateways[1], 'rate_limit_rejections_total', { limiter: 'login-account' }),
     ).toBe(1);
+  });
+
+  it("keeps every key under the harness's REDIS_KEY_PREFIX, so other runs on one Redis never meet them", async () => {
+    const { default: Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    try {
+      expect(
+        (await send(`${gateways[0].url}/api/v1/users/me`, 'GET', fromIp(fakeIp()))).status,
+      ).toBe(401);
+      const keys = await client.keys('*');
+      expect(keys.length).toBeGreaterThan(0);
+      // The storage wraps a key in a Redis Cluster hash tag: `{<key>}:hits`.
+      const outside = keys.filter(
+        (key) => !key.replace(/^\{/, '').startsWith(`${redisKeyPrefix()}rl:api-gateway:`),
+      );
+      expect(outside).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('keeps limiting from memory when Redis dies, without 5xx or hangs, and shares again after a restart', async () => {
