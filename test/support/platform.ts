@@ -235,32 +235,36 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await database?.drop();
   };
 
-  try {
-    // Apps another app must know before it starts get a picked port, bound by the app itself;
-    // the rest bind port 0 and report it. Upstreams first, so the gateway finds them listening.
-    const upstreams = apps.filter((app) => app !== 'api-gateway');
-    const needed = (app: AppName): boolean =>
-      upstreams.length > 1 || !reportsPort(app) || app !== upstreams[0];
+  /**
+   * Starts `group` together: an app gets a picked port when `picked(app)` (another app must
+   * know it before it starts, or it will not log its port), else port 0. When a picked port
+   * turns out taken, the whole group starts again on new ones (they may know each other's).
+   */
+  const startGroup = async (group: AppName[], picked: (app: AppName) => boolean) => {
     for (let attempt = 1; ; attempt += 1) {
-      for (const app of upstreams) {
-        ports[app] = needed(app) ? pickPort() : 0;
+      for (const app of group) {
+        ports[app] = picked(app) ? pickPort() : 0;
       }
-      const results = await Promise.allSettled(upstreams.map(startOne));
+      const results = await Promise.allSettled(group.map(startOne));
       const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed.length === 0) {
-        break;
+        return;
       }
-      const taken = failed.every((r) => r.reason instanceof PortTakenError);
-      if (!taken || attempt === 5) {
+      if (!failed.every((r) => r.reason instanceof PortTakenError) || attempt === 5) {
         throw failed[0].reason;
       }
-      // A picked port was taken by another process: the apps that know it start again.
-      await Promise.all(upstreams.map((app) => started[app]?.stop()));
-      upstreams.forEach((app) => delete started[app]);
+      await Promise.all(group.map((app) => started[app]?.stop()));
+      group.forEach((app) => delete started[app]);
     }
+  };
+
+  try {
+    // Upstreams first, so the gateway finds them listening. auth-service and users-service
+    // call each other, so when both run they need their ports before either starts.
+    const upstreams = apps.filter((app) => app !== 'api-gateway');
+    await startGroup(upstreams, (app) => upstreams.length > 1 || !reportsPort(app));
     if (wanted.has('api-gateway')) {
-      ports['api-gateway'] = reportsPort('api-gateway') ? 0 : pickPort();
-      await startOne('api-gateway');
+      await startGroup(['api-gateway'], (app) => !reportsPort(app));
     }
   } catch (error) {
     await stopAll().catch(() => undefined);
