@@ -66,10 +66,12 @@ describe('Sentry error reporting (e2e)', () => {
         .expect(500);
       ids.push(requestId);
     }
-    await sentry.waitFor((all) =>
-      services.every((service, i) =>
-        all.some((e) => e.tags?.request_id === ids[i] && e.tags?.service === service),
-      ),
+    await sentry.waitFor(
+      (all) =>
+        services.every((service, i) =>
+          all.some((e) => e.tags?.request_id === ids[i] && e.tags?.service === service),
+        ),
+      20_000,
     );
     return ids;
   }
