@@ -74,8 +74,9 @@ describe('x-chaos (e2e)', () => {
     it('fails the gateway itself without calling the upstream', async () => {
       const res = await me('api-gateway=error').expect(500);
       expect(res.body).toMatchObject(errorBody(500));
-      // Absence: give a stray upstream call time to show up in the logs, then look once.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Absence, after a positive marker: users-service's log line of a later request is
+      // in, so a line of a stray upstream call (earlier) would be too.
+      await platform.apps['users-service'].logBarrier();
       expect(await served('users-service', res.body.requestId, 0)).toBe(false);
     });
 
@@ -156,6 +157,7 @@ describe('x-chaos (e2e)', () => {
         .set('x-chaos', 'users-service=error,api-gateway=error,users-service=latency:5000')
         .expect(200);
       for (const app of ['api-gateway', 'users-service'] as const) {
+        await platform.apps[app].logBarrier();
         expect(platform.apps[app].jsonLogs().filter((l) => l.msg === 'x-chaos applied')).toEqual(
           [],
         );

@@ -19,10 +19,10 @@ import {
   ALL_APPS,
   type AppName,
   type EnvPatch,
-  freePort,
   type Platform,
   startPlatform,
 } from './support/platform';
+import { holdClosedPort, pickPort, saysAddressInUse } from './support/ports';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
 import { describeWithPostgres } from './support/services';
 
@@ -240,13 +240,29 @@ interface RunningPrometheus {
 }
 
 /**
- * Prometheus on a free port with prometheus/prometheus.yml and alerts.yml, as Compose runs it
+ * Prometheus on its own port with prometheus/prometheus.yml and alerts.yml, as Compose runs it
  * (exemplar storage on), except that the app targets are `targets` and everything runs every
  * second instead of every 15 (30) s.
  */
 async function startPrometheus(targets: Record<AppName, string>): Promise<RunningPrometheus> {
+  // Its own scrape job needs its port in the configuration, so the port is picked (outside
+  // the ephemeral range) and bound by Prometheus; another one is picked if it was taken.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startPrometheusOn(targets, pickPort());
+    } catch (error) {
+      if (attempt === 3 || !saysAddressInUse(String(error))) {
+        throw error;
+      }
+    }
+  }
+}
+
+async function startPrometheusOn(
+  targets: Record<AppName, string>,
+  port: number,
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-prometheus-'));
-  const port = await freePort();
   const [config] = yaml('prometheus', 'prometheus.yml');
   config.global = {
     ...config.global,
@@ -508,7 +524,12 @@ describeWithPostgres()('delivery files against the built apps', () => {
           timeout: 10_000,
         }).status;
       expect(probe(platform.apps['users-service'].port)).toBe(0);
-      expect(probe(await freePort())).toBe(1);
+      const closed = await holdClosedPort();
+      try {
+        expect(probe(closed.port)).toBe(1);
+      } finally {
+        await closed.release();
+      }
     });
 
     describeWithPrometheus()('scraped by a real Prometheus with prometheus/', () => {

@@ -98,6 +98,8 @@ describe('health endpoints of the built apps', () => {
         checks: app === 'api-gateway' ? [] : ['database'],
         dependencies: app === 'api-gateway' ? ['auth-service', 'users-service'] : [],
       });
+      // Absence after a positive marker: a later request's access log line is in.
+      await platform.apps[app].logBarrier();
       const logged = platform.apps[app]
         .jsonLogs()
         .filter((line) =>

@@ -337,8 +337,10 @@ for (const [label, describeOn, database] of databases) {
           .set('x-request-id', requestId)
           .expect(401);
         expect(res.body).toMatchObject({ ...errorBody(401), requestId });
-        // Refused by the gateway itself: users-service never saw the request.
-        expect(await logLinesWithRequestId(platform, 'users-service', requestId, 300)).toEqual([]);
+        // Refused by the gateway itself: users-service never saw the request (looked at once a
+        // later request's line of users-service is in).
+        await platform.apps['users-service'].logBarrier();
+        expect(await logLinesWithRequestId(platform, 'users-service', requestId, 0)).toEqual([]);
       }
 
       it('refuses an expired token', async () => {
@@ -473,7 +475,9 @@ for (const [label, describeOn, database] of databases) {
           )
           .expect(404);
         expect(res.body).toMatchObject({ ...errorBody(404), requestId });
-        expect(await logLinesWithRequestId(platform, 'users-service', requestId, 300)).toEqual([]);
+        await platform.apps['users-service'].logBarrier();
+        await platform.apps['auth-service'].logBarrier();
+        expect(await logLinesWithRequestId(platform, 'users-service', requestId, 0)).toEqual([]);
         expect(await logLinesWithRequestId(platform, 'auth-service', requestId, 0)).toEqual([]);
       });
     });

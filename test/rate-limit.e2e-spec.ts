@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { fakeIp, redisKeyPrefix, uniqueEmail } from './support/identity';
 import { type Platform, type StartedApp, startPlatform } from './support/platform';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
+import { waitFor } from './support/wait';
 
 // CONTRACT §2/§6 rate limits with real processes: two gateway replicas sharing one private
 // redis-server (never the shared one on 6379), which the suite kills and restarts.
@@ -115,7 +116,7 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
 
   /** A fresh user, registered and logged in at auth-service directly (no gateway counts). */
   async function newUser(): Promise<{ email: string; token: string }> {
-    const email = `rl-${randomUUID().slice(0, 8)}@example.com`;
+    const email = uniqueEmail('rl');
     const auth = platform.apps['auth-service'].url;
     const registered = await send(
       `${auth}/auth/register`,
@@ -132,7 +133,6 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
   const me = (gateway: StartedApp, token: string) =>
     send(`${gateway.url}/api/v1/auth/me`, 'GET', { authorization: `Bearer ${token}` });
   const fromIp = (ip: string) => ({ 'x-forwarded-for': ip });
-  const fakeIp = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
 
   function expect429(reply: Reply, limit: number): void {
     expect(reply.status).toBe(429);
@@ -176,21 +176,21 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
     expect(rejections).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts anonymous clients by IP (X-Forwarded-For through TRUST_PROXY only)', async () => {
+  it('counts anonymous clients by their X-Forwarded-For address when TRUST_PROXY trusts the caller', async () => {
     const ip = fakeIp();
     for (let i = 0; i < GLOBAL; i += 1) {
       const reply = await send(`${gateways[i % 2].url}/api/v1/users/me`, 'GET', fromIp(ip));
       expect(reply.status).toBe(401);
     }
     expect429(await send(`${gateways[0].url}/api/v1/users/me`, 'GET', fromIp(ip)), GLOBAL);
-    expect(
-      (await send(`${gateways[1].url}/api/v1/users/me`, 'GET', fromIp('203.0.113.77'))).status,
-    ).toBe(401);
+    expect((await send(`${gateways[1].url}/api/v1/users/me`, 'GET', fromIp(fakeIp()))).status).toBe(
+      401,
+    );
   });
 
   it('limits login and register together per IP across the replicas', async () => {
     const ip = fakeIp();
-    const other = '203.0.113.99';
+    const other = fakeIp();
     for (let i = 0; i < AUTH; i += 1) {
       const path = i % 2 === 0 ? '/api/v1/auth/login' : '/api/v1/auth/register';
       const reply = await send(`${gateways[i % 2].url}${path}`, 'POST', fromIp(ip), {
@@ -219,7 +219,7 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
       const failed = await send(
         `${gateways[i % 2].url}/api/v1/auth/login`,
         'POST',
-        fromIp(`192.0.2.${i + 10}`),
+        fromIp(fakeIp()),
         {
           email: i === 1 ? victim.email.toUpperCase() : victim.email,
           password: 'wrong password!',
@@ -227,18 +227,14 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
       );
       expect(failed.status).toBe(401);
     }
-    const blocked = await send(
-      `${gateways[1].url}/api/v1/auth/login`,
-      'POST',
-      fromIp('192.0.2.200'),
-      {
-        email: victim.email,
-        password: PASSWORD,
-      },
-    );
+    const lastIp = fakeIp();
+    const blocked = await send(`${gateways[1].url}/api/v1/auth/login`, 'POST', fromIp(lastIp), {
+      email: victim.email,
+      password: PASSWORD,
+    });
     expect429(blocked, LOGIN_ACCOUNT);
     const other = await newUser();
-    const fine = await send(`${gateways[0].url}/api/v1/auth/login`, 'POST', fromIp('192.0.2.200'), {
+    const fine = await send(`${gateways[0].url}/api/v1/auth/login`, 'POST', fromIp(lastIp), {
       email: other.email,
       password: PASSWORD,
     });
@@ -246,6 +242,25 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
     expect(
       await metric(gateways[1], 'rate_limit_rejections_total', { limiter: 'login-account' }),
     ).toBe(1);
+  });
+
+  it("keeps every key under the harness's REDIS_KEY_PREFIX, so other runs on one Redis never meet them", async () => {
+    const { default: Redis } = await import('ioredis');
+    const client = new Redis(redis.url);
+    try {
+      expect(
+        (await send(`${gateways[0].url}/api/v1/users/me`, 'GET', fromIp(fakeIp()))).status,
+      ).toBe(401);
+      const keys = await client.keys('*');
+      expect(keys.length).toBeGreaterThan(0);
+      // The storage wraps a key in a Redis Cluster hash tag: `{<key>}:hits`.
+      const outside = keys.filter(
+        (key) => !key.replace(/^\{/, '').startsWith(`${redisKeyPrefix()}rl:api-gateway:`),
+      );
+      expect(outside).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('keeps limiting from memory when Redis dies, without 5xx or hangs, and shares again after a restart', async () => {
@@ -275,21 +290,25 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
     expect(await metric(gateways[0], 'rate_limit_store_errors_total')).toBeGreaterThanOrEqual(
       errorsBefore + GLOBAL + 2,
     );
+    // Exactly one warning: counted after a later line of the same gateway is in.
+    await gateways[0].logBarrier();
     const warnings = gateways[0].jsonLogs().filter((line) => /Redis failed/.test(String(line.msg)));
     expect(warnings).toHaveLength(1);
     expect(warnings[0].level).toBe('warn');
 
     await redis.start();
-    const deadline = Date.now() + 20_000;
     const recovered = (gateway: StartedApp): boolean =>
       gateway.jsonLogs().some((line) => /Redis answers again/.test(String(line.msg)));
-    while (!gateways.every(recovered) && Date.now() < deadline) {
-      for (const gateway of gateways) {
-        await send(`${gateway.url}/api/v1/users/me`, 'GET', fromIp(fakeIp()));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(gateways.map(recovered)).toEqual([true, true]);
+    // Requests drive the store's probe of Redis; poll until both replicas say it is back.
+    await waitFor(
+      async () => {
+        for (const gateway of gateways) {
+          await send(`${gateway.url}/api/v1/users/me`, 'GET', fromIp(fakeIp()));
+        }
+        return gateways.every(recovered);
+      },
+      { what: "both gateways to log 'Redis answers again'", timeout: 20_000, interval: 200 },
+    );
 
     const after = await newUser();
     for (let i = 0; i < GLOBAL; i += 1) {
@@ -299,5 +318,37 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
     for (const gateway of gateways) {
       expect((await send(`${gateway.url}/health/live`, 'GET')).status).toBe(200);
     }
+  });
+});
+
+describe('X-Forwarded-For without TRUST_PROXY (e2e)', () => {
+  let platform: Platform;
+
+  beforeAll(async () => {
+    // TRUST_PROXY unset (the default): the gateway trusts no proxy.
+    platform = await startPlatform({
+      apps: ['api-gateway'],
+      appEnv: { 'api-gateway': { RATE_LIMIT_GLOBAL: `${GLOBAL}/60s`, TRUST_PROXY: undefined } },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('counts every request by its socket address, whatever X-Forwarded-For it forges', async () => {
+    const gateway = platform.apps['api-gateway'].url;
+    const statuses: number[] = [];
+    for (let i = 0; i <= GLOBAL; i += 1) {
+      // A new forged address each time: were it believed, every request would be a new client.
+      const reply = await send(`${gateway}/api/v1/users/me`, 'GET', {
+        'x-forwarded-for': fakeIp(),
+      });
+      statuses.push(reply.status);
+      if (i === GLOBAL) {
+        expect(reply.headers['x-ratelimit-limit']).toBe(String(GLOBAL));
+      }
+    }
+    expect(statuses).toEqual([...Array<number>(GLOBAL).fill(401), 429]);
   });
 });

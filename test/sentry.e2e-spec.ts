@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { registerAndLogin, type TestUser } from './support/http';
-import { type OtlpReceiver, SpanKind, startOtlpReceiver } from './support/otlp-receiver';
+import {
+  otlpBarrier,
+  type OtlpReceiver,
+  SpanKind,
+  startOtlpReceiver,
+} from './support/otlp-receiver';
 import { type Platform, startPlatform } from './support/platform';
 import { type SentryEvent, SentryReceiver } from './support/sentry-receiver';
 
@@ -68,6 +73,33 @@ describe('Sentry error reporting (e2e)', () => {
 
   const fromService = (service: string) => (event: SentryEvent) => event.tags?.service === service;
 
+  /**
+   * A positive marker before "no second event" checks: a fresh 500 from each of `services`
+   * (their own chaos error), waited for at the receiver. Each app sends its events in the
+   * order it captured them, so a duplicate of anything captured earlier has arrived by then.
+   */
+  async function sentryBarrier(services: ('api-gateway' | 'users-service')[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const service of services) {
+      const requestId = `sentry-barrier-${randomUUID()}`;
+      await request(platform.gatewayUrl)
+        .get('/api/v1/users/me')
+        .set('authorization', `Bearer ${user.accessToken}`)
+        .set('x-request-id', requestId)
+        .set('x-chaos', `${service}=error`)
+        .expect(500);
+      ids.push(requestId);
+    }
+    await sentry.waitFor(
+      (all) =>
+        services.every((service, i) =>
+          all.some((e) => e.tags?.request_id === ids[i] && e.tags?.service === service),
+        ),
+      20_000,
+    );
+    return ids;
+  }
+
   it('reports a chaos error in users-service once, with every tag and the trace of the request', async () => {
     const res = await request(platform.gatewayUrl)
       .get('/api/v1/users/me')
@@ -80,8 +112,9 @@ describe('Sentry error reporting (e2e)', () => {
     expect(res.headers['x-request-id']).toBe(requestId);
 
     const events = await sentry.waitFor((all) => all.some(fromService('users-service')));
-    // Time for a duplicate (a second capture, or the gateway re-reporting the relayed 500).
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A duplicate (a second capture, or the gateway re-reporting the relayed 500) would have
+    // arrived before later events of both apps.
+    await sentryBarrier(['users-service', 'api-gateway']);
     const mine = sentry.events().filter((event) => event.tags?.request_id === requestId);
     expect(mine).toHaveLength(1);
     const [event] = events.filter(fromService('users-service'));
@@ -104,6 +137,10 @@ describe('Sentry error reporting (e2e)', () => {
     expect(event.exception?.values?.[0]).toMatchObject({ type: 'ChaosException' });
 
     // The log line of the error carries the same ids.
+    await platform.apps['users-service'].waitForLog(
+      (line) => line.msg === 'unhandled error' && line.requestId === requestId,
+      `'unhandled error' for ${requestId}`,
+    );
     const logged = platform.apps['users-service']
       .jsonLogs()
       .filter((line) => line.level === 'error' && line.requestId === requestId);
@@ -175,23 +212,23 @@ describe('Sentry error reporting (e2e)', () => {
     }
     expect(limited).toBe(true);
 
-    // A known report afterwards, from the gateway and users-service, as a barrier: anything
-    // the 4xx above had queued would have been sent before it.
-    const barrier = await request(platform.gatewayUrl)
-      .get('/api/v1/users/me')
-      .set('authorization', auth)
-      .set('x-chaos', 'api-gateway=error')
-      .expect(500);
-    await sentry.waitFor((all) => all.some((e) => e.tags?.request_id === barrier.body.requestId));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Known reports afterwards, from the gateway twice, as barriers: anything the 4xx above
+    // had queued would have been sent before them, and so would a duplicate of the first.
+    const barriers = await sentryBarrier(['api-gateway', 'api-gateway']);
     const after = sentry.events().slice(before);
-    expect(after.map((event) => event.tags?.request_id)).toEqual([barrier.body.requestId]);
+    expect(after.map((event) => event.tags?.request_id)).toEqual(barriers);
     expect(after[0].tags).toMatchObject({ service: 'api-gateway', route: '/api/v1/users/me' });
   });
 
   it('keeps exactly one trace per request with Sentry on', async () => {
-    // Spans of earlier requests have left the apps' batch processors by now.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    const apps = Object.fromEntries(
+      (['api-gateway', 'auth-service', 'users-service'] as const).map((app) => [
+        app,
+        platform.apps[app].url,
+      ]),
+    );
+    // Spans of earlier requests have left the apps' batch processors once these have.
+    await otlpBarrier(otlp, apps);
     const seen = otlp.spans().length;
     const requestId = `one-trace-${randomUUID()}`;
     await request(platform.gatewayUrl)
@@ -210,9 +247,13 @@ describe('Sentry error reporting (e2e)', () => {
         ),
       ),
     );
-    // Let a stray second trace (Sentry's transport, a duplicate instrumentation) arrive too.
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const fresh = otlp.spans().slice(seen);
+    // A stray second trace (Sentry's transport, a duplicate instrumentation) would have
+    // arrived before a later request's spans.
+    const barriers = await otlpBarrier(otlp, apps);
+    const fresh = otlp
+      .spans()
+      .slice(seen)
+      .filter((s) => !barriers.has(s.traceId));
     expect(new Set(fresh.map((s) => s.traceId))).toEqual(new Set([traceId]));
     expect(fresh.filter((s) => s.parentSpanId === '').map((s) => s.service)).toEqual([
       'api-gateway',
@@ -239,7 +280,8 @@ describe('Sentry error reporting (e2e)', () => {
     const events = await sentry.waitFor((all) =>
       all.some((e) => e.tags?.request_id === res.body.requestId),
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Only the gateway runs: its later event marks that a duplicate would be in.
+    await sentryBarrier(['api-gateway']);
     const mine = sentry.events().filter((e) => e.tags?.request_id === res.body.requestId);
     expect(mine).toHaveLength(1);
     expect(events.find((e) => e.tags?.request_id === res.body.requestId)?.tags).toMatchObject({
@@ -261,12 +303,10 @@ describe('Sentry error reporting (e2e)', () => {
       .set('x-chaos', 'users-service=latency:1500,users-service=error')
       .then((res) => res);
     // Wait until the request is inside users-service's handler, then ask it to stop.
-    for (let i = 0; i < 100; i += 1) {
-      if (users.jsonLogs().some((l) => l.msg === 'x-chaos applied' && l.requestId === requestId)) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await users.waitForLog(
+      (l) => l.msg === 'x-chaos applied' && l.requestId === requestId,
+      `'x-chaos applied' for ${requestId}`,
+    );
     const exited = users.stop('SIGTERM');
     expect((await answer).status).toBe(500);
     expect(await exited).toBe(0);

@@ -1,10 +1,11 @@
-import { createPrivateKey, randomUUID } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import request from 'supertest';
+import { uniqueEmail } from './identity';
 
 /** Shape of the contract's error body, for `toMatchObject`. */
 export function errorBody(statusCode: number): Record<string, unknown> {
@@ -26,10 +27,7 @@ export interface TestUser {
   refreshToken: string;
 }
 
-/** A unique, valid email for one test. */
-export function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
-}
+export { uniqueEmail } from './identity';
 
 /** Registers and logs in a new user through the gateway. */
 export async function registerAndLogin(

@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -141,6 +143,55 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A positive marker before looking at "all the spans so far": sends each app (by its base
+ * URL, keyed by its `service.name`) a request in a fresh sampled trace and waits until the
+ * receiver has a span of that trace from that service. An app exports its spans in the
+ * order they end, so every span it ended before — the stragglers of earlier requests — has
+ * arrived by then. Returns the barrier trace ids, to leave out of later checks.
+ */
+export async function otlpBarrier(
+  receiver: OtlpReceiver,
+  apps: Record<string, string>,
+  timeoutMs = 15_000,
+): Promise<Set<string>> {
+  const traces = new Map<string, string>();
+  await Promise.all(
+    Object.entries(apps).map(async ([service, url]) => {
+      const traceId = randomBytes(16).toString('hex');
+      traces.set(service, traceId);
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          `${url}/__trace-barrier`,
+          { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+          (res) => {
+            res.resume();
+            res.once('end', resolve);
+          },
+        );
+        req.once('error', reject);
+        req.end();
+      });
+    }),
+  );
+  await receiver
+    .waitFor(
+      (spans) =>
+        [...traces].every(([service, traceId]) =>
+          spans.some((span) => span.traceId === traceId && span.service === service),
+        ),
+      timeoutMs,
+    )
+    .catch((error: unknown) => {
+      throw new Error(
+        `OTLP barrier: no span of the barrier request from every one of ${[...traces.keys()].join(
+          ', ',
+        )}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  return new Set(traces.values());
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

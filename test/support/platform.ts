@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -6,10 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createTestDatabase, type TestDatabase } from './database';
+import { redisKeyPrefix } from './identity';
+import { type ClosedPort, holdClosedPort, pickPort, saysAddressInUse } from './ports';
+import { waitFor } from './wait';
 
 /**
  * Starts the built apps (`dist/apps/<app>/main.js`, the files production runs) as real
- * processes on free loopback ports, wired to each other, for cross-app e2e suites.
+ * processes on loopback ports they bind themselves, wired to each other, for cross-app e2e
+ * suites. An app whose address no other app needs before it starts gets `PORT=0` and the
+ * harness reads the port from its `<app> listening on http://…` log line; auth-service and
+ * users-service, which call each other, get ports picked outside the ephemeral range (see
+ * `ports.ts`) and are started again on other ports if one of them finds its port taken.
+ * Upstreams left out point at a port held closed (connections refused) for the platform's
+ * lifetime.
  *
  * ```ts
  * const platform = await startPlatform({ database: 'postgres' });
@@ -26,7 +36,7 @@ export type EnvPatch = Record<string, string | undefined>;
 export const ALL_APPS: readonly AppName[] = ['users-service', 'auth-service', 'api-gateway'];
 
 export interface PlatformOptions {
-  /** Apps to start; default all three. Upstream URLs of apps left out still point at free, closed ports. */
+  /** Apps to start; default all three. Upstream URLs of apps left out point at a port held closed. */
   apps?: AppName[];
   /** Variables for every app; `undefined` removes a variable the harness would set. */
   env?: EnvPatch;
@@ -48,8 +58,26 @@ export interface StartedApp {
   jsonLogs(): Record<string, unknown>[];
   /** Sends `signal` (default SIGTERM), SIGKILLs after 10 s; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Resolves with the exit code (`null` when ended by a signal) once the process exits. */
+  /**
+   * Resolves with the exit code (`null` when ended by a signal) once the process has exited
+   * *and* its stdout and stderr are closed, so `logs()` then holds every line it wrote.
+   */
   exited: Promise<number | null>;
+  /**
+   * Waits (default 10 s) for the first JSON log line that `match` accepts and returns it;
+   * the timeout error names `what` and quotes the last lines.
+   */
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /**
+   * A positive marker before an absence check: sends the app a request it logs (a 404 with a
+   * fresh `x-request-id`) and waits for that log line. The app writes its log in order, so
+   * every line it wrote before, for requests that already finished, is in `logs()` now.
+   */
+  logBarrier(): Promise<void>;
 }
 
 export interface Platform {
@@ -107,7 +135,13 @@ export function builtEntry(app: AppName): string {
   return file;
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
+/**
+ * A port that was free a moment ago (listen on 0, read it, close).
+ *
+ * @deprecated Racy: another process can take the port between the check and its use. Let the
+ * serving process listen on 0 and report its port, use `pickPort()` (from `./ports`) and
+ * retry on EADDRINUSE, or `holdClosedPort()` for an address that must refuse connections.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -127,21 +161,23 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   for (const app of apps) {
     builtEntry(app);
   }
-  const ports = {} as Record<AppName, number>;
-  for (const app of ALL_APPS) {
-    let port = await freePort();
-    while (Object.values(ports).includes(port)) {
-      port = await freePort();
-    }
-    ports[app] = port;
-  }
-  const url = (app: AppName): string => `http://127.0.0.1:${ports[app]}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-platform-'));
+  // Apps left out: their URL refuses connections for as long as this platform runs.
+  let closed: ClosedPort | undefined;
+  if (apps.length < ALL_APPS.length) {
+    closed = await holdClosedPort();
+  }
+  /** The port each app listens on (0 until a PORT=0 app has reported its port). */
+  const ports = {} as Record<AppName, number>;
+  const url = (app: AppName): string =>
+    wanted.has(app) ? `http://127.0.0.1:${ports[app]}` : closed!.url();
 
   let database: TestDatabase | undefined;
   if (options.database === 'postgres') {
     const adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
+      rmSync(dataDir, { recursive: true, force: true });
+      await closed?.release();
       throw new Error('database: "postgres" needs DATABASE_URL (use describeWithPostgres())');
     }
     database = await createTestDatabase(adminUrl, 'keel_platform');
@@ -164,6 +200,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         AUTH_SERVICE_URL: url('auth-service'),
         USERS_SERVICE_URL: url('users-service'),
         DATABASE_URL: database?.url,
+        REDIS_KEY_PREFIX: redisKeyPrefix(),
       },
       options.env,
       options.appEnv?.[app],
@@ -172,12 +209,21 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
   };
+  /** Whether the app will write its `listening on` line (info level, the default). */
+  const reportsPort = (app: AppName): boolean => {
+    const level = options.appEnv?.[app]?.LOG_LEVEL ?? options.env?.LOG_LEVEL ?? 'info';
+    return ['info', 'debug', 'trace'].includes(level);
+  };
 
   const started = {} as Record<AppName, StartedApp>;
+  const timeoutMs = options.startTimeoutMs ?? 20_000;
   const startOne = async (app: AppName): Promise<StartedApp> => {
-    const handle = spawnApp(app, ports[app], envFor(app));
+    const handle = spawnApp(app, envFor(app));
     started[app] = handle;
-    await waitUntilListening(handle, options.startTimeoutMs ?? 20_000);
+    const port = await waitUntilListening(handle, ports[app], timeoutMs);
+    ports[app] = port;
+    handle.port = port;
+    handle.url = `http://127.0.0.1:${port}`;
     return handle;
   };
 
@@ -187,14 +233,40 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     }
     await Promise.all(Object.values(started).map((app) => app.stop()));
     rmSync(dataDir, { recursive: true, force: true });
+    await closed?.release();
     await database?.drop();
   };
 
+  /**
+   * Starts `group` together: an app gets a picked port when `picked(app)` (another app must
+   * know it before it starts, or it will not log its port), else port 0. When a picked port
+   * turns out taken, the whole group starts again on new ones (they may know each other's).
+   */
+  const startGroup = async (group: AppName[], picked: (app: AppName) => boolean) => {
+    for (let attempt = 1; ; attempt += 1) {
+      for (const app of group) {
+        ports[app] = picked(app) ? pickPort() : 0;
+      }
+      const results = await Promise.allSettled(group.map(startOne));
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length === 0) {
+        return;
+      }
+      if (!failed.every((r) => r.reason instanceof PortTakenError) || attempt === 5) {
+        throw failed[0].reason;
+      }
+      await Promise.all(group.map((app) => started[app]?.stop()));
+      group.forEach((app) => delete started[app]);
+    }
+  };
+
   try {
-    // The gateway's upstreams first, so its first request finds them listening.
-    await Promise.all(apps.filter((app) => app !== 'api-gateway').map(startOne));
+    // Upstreams first, so the gateway finds them listening. auth-service and users-service
+    // call each other, so when both run they need their ports before either starts.
+    const upstreams = apps.filter((app) => app !== 'api-gateway');
+    await startGroup(upstreams, (app) => upstreams.length > 1 || !reportsPort(app));
     if (wanted.has('api-gateway')) {
-      await startOne('api-gateway');
+      await startGroup(['api-gateway'], (app) => !reportsPort(app));
     }
   } catch (error) {
     await stopAll().catch(() => undefined);
@@ -207,6 +279,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     dataDir,
     databaseUrl: database?.url,
     async restart(name) {
+      // Same port: the other apps and the test know this one by its URL.
       await started[name]?.stop();
       return startOne(name);
     },
@@ -214,7 +287,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 }
 
-function spawnApp(name: AppName, port: number, env: NodeJS.ProcessEnv): StartedApp {
+/** An app could not bind its port (another process holds it). */
+class PortTakenError extends Error {}
+
+type MutableApp = StartedApp & { port: number; url: string };
+
+function spawnApp(name: AppName, env: NodeJS.ProcessEnv): MutableApp {
   const child = spawn(process.execPath, [builtEntry(name)], {
     cwd: ROOT,
     env,
@@ -231,20 +309,45 @@ function spawnApp(name: AppName, port: number, env: NodeJS.ProcessEnv): StartedA
       }
     });
   }
+  // `close`, not `exit`: only then have stdout and stderr delivered their last lines.
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       live.delete(child);
       resolve(code);
     });
   });
+  const jsonLogs = (): Record<string, unknown>[] => lines.flatMap(parseJsonLine);
 
-  return {
+  const app: MutableApp = {
     name,
-    port,
-    url: `http://127.0.0.1:${port}`,
+    port: 0,
+    url: '',
     exited,
     logs: () => [...lines],
-    jsonLogs: () => lines.flatMap(parseJsonLine),
+    jsonLogs,
+    waitForLog(match, what, timeoutMs = 10_000) {
+      return waitFor(() => jsonLogs().find(match), {
+        what: `${name} to log ${what}`,
+        timeout: timeoutMs,
+        describe: () => `last lines of ${name}:\n${tail(app, 10)}`,
+      });
+    },
+    async logBarrier() {
+      const requestId = `log-barrier-${randomUUID()}`;
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          `${app.url}/__log-barrier`,
+          { headers: { 'x-request-id': requestId } },
+          (res) => {
+            res.resume();
+            res.once('end', resolve);
+          },
+        );
+        req.once('error', reject);
+        req.end();
+      });
+      await app.waitForLog((line) => line.requestId === requestId, `its barrier ${requestId}`);
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) {
         return exited;
@@ -258,6 +361,7 @@ function spawnApp(name: AppName, port: number, env: NodeJS.ProcessEnv): StartedA
       }
     },
   };
+  return app;
 }
 
 function parseJsonLine(line: string): Record<string, unknown>[] {
@@ -274,26 +378,60 @@ function parseJsonLine(line: string): Record<string, unknown>[] {
   }
 }
 
-/** Polls until the app answers any HTTP response; fails with its output if it exits or stalls. */
-async function waitUntilListening(app: StartedApp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+const LISTENING = /listening on https?:\/\/(?:\[[^\]]*\]|[^\s":/]+):(\d+)/;
+
+/**
+ * Resolves with the port the app listens on: from its `listening on http://…:<port>` line
+ * (PORT=0), or, for an app given its port, once that port answers HTTP. Fails with the app's
+ * output when it exits first (a `PortTakenError` when its port was taken) or stalls.
+ */
+async function waitUntilListening(
+  app: StartedApp,
+  port: number,
+  timeoutMs: number,
+): Promise<number> {
   let exitCode: number | null | undefined;
   void app.exited.then((code) => {
     exitCode = code;
   });
-  for (;;) {
-    if (exitCode !== undefined) {
-      throw new Error(`${app.name} exited (code ${exitCode}) before listening:\n${tail(app)}`);
-    }
-    if (await answers(`${app.url}/health/live`)) {
-      return;
-    }
-    if (Date.now() > deadline) {
+  try {
+    return await waitFor(
+      async () => {
+        if (exitCode !== undefined) {
+          const output = tail(app);
+          const message = `${app.name} exited (code ${exitCode}) before listening:\n${output}`;
+          throw Object.assign(
+            saysAddressInUse(output) ? new PortTakenError(message) : new Error(message),
+            { final: true },
+          );
+        }
+        const reported = app
+          .logs()
+          .map((line) => LISTENING.exec(line)?.[1])
+          .find(Boolean);
+        if (reported) {
+          return Number(reported);
+        }
+        if (port !== 0 && (await answers(`http://127.0.0.1:${port}/health/live`))) {
+          return port;
+        }
+        return undefined;
+      },
+      { what: `${app.name} to listen`, timeout: timeoutMs, interval: 50, rethrow: isFinal },
+    );
+  } catch (error) {
+    if (!isFinal(error)) {
       await app.stop('SIGKILL');
-      throw new Error(`${app.name} did not answer HTTP within ${timeoutMs} ms:\n${tail(app)}`);
+      throw new Error(`${app.name} did not listen within ${timeoutMs} ms:\n${tail(app)}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    throw error;
   }
+}
+
+function isFinal(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { final?: boolean }).final === true
+  );
 }
 
 function answers(url: string): Promise<boolean> {
@@ -308,6 +446,6 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
-function tail(app: StartedApp): string {
-  return app.logs().slice(-40).join('\n') || '(no output)';
+function tail(app: StartedApp, lines = 40): string {
+  return app.logs().slice(-lines).join('\n') || '(no output)';
 }

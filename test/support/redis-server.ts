@@ -1,12 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pickPort, saysAddressInUse } from './ports';
+import { waitFor } from './wait';
 
 /**
- * A private `redis-server` for one suite, on its own free port and without persistence,
- * so a test can kill and restart it without touching the shared Redis on 6379.
+ * A private `redis-server` for one suite, on its own port and without persistence, so a test
+ * can kill and restart it without touching the shared Redis on 6379. redis-server cannot
+ * listen on port 0 over TCP, so the port is picked outside the ephemeral range and bound by
+ * redis-server itself; when that bind fails, another port is picked (first start only: a
+ * restart keeps the port, which clients know).
  *
  * ```ts
  * const redis = await startRedisServer();
@@ -21,6 +26,8 @@ export interface PrivateRedis {
   port: number;
   /** Whether the server process is running now. */
   running(): boolean;
+  /** The server's process id while it runs (to SIGSTOP it), else `undefined`. */
+  pid(): number | undefined;
   /** SIGKILLs the server (a crash, not a clean shutdown). */
   kill(): Promise<void>;
   /** Starts the server again on the same port. */
@@ -30,11 +37,12 @@ export interface PrivateRedis {
 }
 
 export async function startRedisServer(): Promise<PrivateRedis> {
-  const port = await freePort();
+  let port = pickPort();
   const dir = mkdtempSync(join(tmpdir(), 'keel-redis-'));
   let child: ChildProcess | undefined;
 
-  const start = async (): Promise<void> => {
+  /** Starts redis-server on `port`; resolves `false` when the port was taken. */
+  const launch = async (): Promise<boolean> => {
     const proc = spawn(
       'redis-server',
       [
@@ -49,18 +57,44 @@ export async function startRedisServer(): Promise<PrivateRedis> {
         '--dir',
         dir,
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const deadline = Date.now() + 10_000;
-    while (!(await answersPing(port))) {
-      if (proc.exitCode !== null || Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        await exited;
-        throw new Error(`redis-server on port ${port} did not start`);
+    let output = '';
+    proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // `close`: the exit message is read in full before it is looked at.
+    let closed = false;
+    const exited = new Promise<void>((resolve) =>
+      proc.once('close', () => {
+        closed = true;
+        resolve();
+      }),
+    );
+    try {
+      await waitFor(async () => closed || (await answersPing(port)), {
+        what: `redis-server to answer PING on port ${port}`,
+        timeout: 10_000,
+        describe: () => output.slice(-1000),
+      });
+    } catch (error) {
+      proc.kill('SIGKILL');
+      await exited;
+      throw error;
+    }
+    if (closed) {
+      child = undefined;
+      if (saysAddressInUse(output)) {
+        return false;
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new Error(`redis-server on port ${port} exited at start:\n${output.slice(-1000)}`);
+    }
+    return true;
+  };
+
+  const start = async (): Promise<void> => {
+    if (!(await launch())) {
+      throw new Error(`redis-server: port ${port} was taken while it was down`);
     }
   };
 
@@ -76,11 +110,20 @@ export async function startRedisServer(): Promise<PrivateRedis> {
   };
 
   process.once('exit', () => child?.kill('SIGKILL'));
-  await start();
+  for (let attempt = 1; !(await launch()); attempt += 1) {
+    if (attempt === 5) {
+      throw new Error('redis-server: five picked ports were all taken');
+    }
+    port = pickPort();
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    pid: () =>
+      child !== undefined && child.exitCode === null && child.signalCode === null
+        ? child.pid
+        : undefined,
     kill,
     start,
     async stop() {
@@ -104,16 +147,5 @@ function answersPing(port: number): Promise<boolean> {
       resolve(false);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
   });
 }

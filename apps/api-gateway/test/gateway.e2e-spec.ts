@@ -3,7 +3,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
 import { DEV_INTERNAL_TOKEN } from '@keel/platform';
-import { freePort, type Platform, startPlatform } from '../../../test/support/platform';
+import { type Platform, startPlatform } from '../../../test/support/platform';
+import { type ClosedPort, holdClosedPort } from '../../../test/support/ports';
+import { waitFor } from '../../../test/support/wait';
 
 // The built gateway in front of a recording upstream that also serves the JWKS, so what the
 // gateway sends and relays can be seen byte for byte. Needs `npm run build` first.
@@ -235,12 +237,11 @@ describe('api-gateway in front of a recording upstream', () => {
         .timeout(300),
     ).rejects.toThrow(/timeout/i);
     // Well before the gateway's own 10 s UPSTREAM_TIMEOUT: the hang-up itself closed it.
-    const deadline = Date.now() + 3000;
-    while (!upstream.closedWhileHeld.has(requestId) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await waitFor(() => upstream.closedWhileHeld.has(requestId), {
+      what: `the upstream to see request ${requestId} closed while held`,
+      timeout: 3000,
+    });
     expect(received(requestId)).toHaveLength(1);
-    expect(upstream.closedWhileHeld.has(requestId)).toBe(true);
   });
 
   it('answers 401 and 403 at the edge, without calling the upstream', async () => {
@@ -281,17 +282,21 @@ describe('api-gateway in front of a recording upstream', () => {
 
 describe('api-gateway with an upstream that refuses connections', () => {
   let platform: Platform;
+  let closed: ClosedPort;
 
   beforeAll(async () => {
-    const closed = `http://127.0.0.1:${await freePort()}`;
+    closed = await holdClosedPort();
     platform = await startPlatform({
       apps: ['api-gateway'],
-      appEnv: { 'api-gateway': { AUTH_SERVICE_URL: closed, USERS_SERVICE_URL: closed } },
+      appEnv: {
+        'api-gateway': { AUTH_SERVICE_URL: closed.url(), USERS_SERVICE_URL: closed.url() },
+      },
     });
   });
 
   afterAll(async () => {
     await platform?.stop();
+    await closed?.release();
   });
 
   it('answers 502 with the error body, and the gateway keeps running', async () => {

@@ -21,6 +21,7 @@ import request from 'supertest';
 import { type DataSource, type Repository } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { describeWithPostgres, postgresUrl } from '../../../test/support/services';
+import { waitFor } from '../../../test/support/wait';
 import { AppModule } from '../src/app.module';
 import { loadUsersConfig } from '../src/config/users-config';
 import { Profile } from '../src/profiles/profile.entity';
@@ -317,7 +318,10 @@ describe.each(drivers)('users-service on %s', (driver, pick) => {
         const user = await newUser('Before');
         const auth = `Bearer ${user.token}`;
         const before = (await http().get('/users/me').set('authorization', auth).expect(200)).body;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // The update must happen on a later millisecond than the creation, or it cannot move.
+        await waitFor(() => Date.now() > Date.parse(before.updatedAt), {
+          what: `the clock to pass updatedAt ${before.updatedAt}`,
+        });
 
         const patched = await http()
           .patch('/users/me')

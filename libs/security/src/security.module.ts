@@ -39,8 +39,9 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
 
   /**
    * `forRoot` from an app's validated configuration: its CORS origins, body limit and Redis,
-   * with rate-limit keys prefixed by the app's name. An app that verifies tokens against a
-   * JWKS (`auth`) also polls auth-service's revocation feed with the internal token.
+   * with rate-limit keys under `REDIS_KEY_PREFIX` and the app's name (`keel:rl:<app>:`). An app
+   * that verifies tokens against a JWKS (`auth`) also polls auth-service's revocation feed with
+   * the internal token.
    */
   static forApp(
     config: BaseConfig,
@@ -52,7 +53,7 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
       throttling: {
         limiters: app.limiters,
         redisUrl: config.redisUrl,
-        keyPrefix: `keel:rl:${config.app}:`,
+        keyPrefix: `${config.redisKeyPrefix}rl:${config.app}:`,
         internalToken: config.internalToken,
       },
       auth: app.auth,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { waitFor } from '../../../../test/support/wait';
 import { type AuthConfig } from '../config/auth-config';
 import { Credential } from '../credentials/credential.entity';
 import { InitialSchema1764230400000 } from '../migrations/1764230400000-initial-schema';
@@ -69,8 +70,9 @@ describe(SessionStore.name, () => {
       { refreshTokenTtlMs: 1, accessTokenTtlSeconds: 900 } as AuthConfig,
       revocations,
     );
+    const startedAt = Date.now();
     const { refreshToken: token } = await expiring.start(userId);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => Date.now() > startedAt + 1, { what: 'the 1 ms refresh TTL to pass' });
     expect(await store.rotate(token)).toEqual({ outcome: 'invalid' });
   });
 

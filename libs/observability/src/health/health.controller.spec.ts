@@ -5,7 +5,9 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { type ClosedPort, holdClosedPort } from '../../../../test/support/ports';
 import { describeWithRedis, redisUrl } from '../../../../test/support/services';
+import { waitFor } from '../../../../test/support/wait';
 import { ObservabilityModule } from '../observability.module';
 import { type HealthOptions } from './health-options.interface';
 import { HealthController } from './health.controller';
@@ -16,12 +18,13 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** A URL on which nothing listens (a port that was free a moment ago). */
+const held: ClosedPort[] = [];
+
+/** A URL that refuses connections for the rest of this file (a port held closed, no race). */
 async function closedUrl(scheme: string): Promise<string> {
-  const server = createServer();
-  const url = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return url.replace('http', scheme);
+  const port = await holdClosedPort();
+  held.push(port);
+  return port.url(scheme);
 }
 
 async function makeApp(health: HealthOptions, database = true): Promise<INestApplication> {
@@ -62,6 +65,7 @@ describe(HealthController.name, () => {
       await app.close();
     }
     await new Promise((resolve) => upstream.close(resolve));
+    await Promise.all(held.map((port) => port.release()));
   });
 
   async function app(health: HealthOptions, database = true): Promise<INestApplication> {
@@ -150,13 +154,14 @@ describe(HealthController.name, () => {
   describeWithRedis()('with Redis', () => {
     it('is ready when the configured Redis answers', async () => {
       const server = (await app({ redisUrl })).getHttpServer();
-      // The health connection opens at start: poll until it reports, at most 5 s.
-      const deadline = Date.now() + 5000;
-      let res = await request(server).get('/health/ready').expect(200);
-      while (res.body.dependencies.redis?.status !== 'up' && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        res = await request(server).get('/health/ready').expect(200);
-      }
+      // The health connection opens at start: wait for it, not for a fixed time.
+      const res = await waitFor(
+        async () => {
+          const reply = await request(server).get('/health/ready').expect(200);
+          return reply.body.dependencies.redis?.status === 'up' ? reply : undefined;
+        },
+        { what: 'readiness reporting the configured Redis up' },
+      );
       expect(res.body.dependencies.redis).toEqual({ status: 'up' });
     });
   });

@@ -14,6 +14,7 @@ import {
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { findSamples, parseExposition, sampleValue } from '../../../../test/support/exposition';
+import { waitFor } from '../../../../test/support/wait';
 import { ObservabilityModule } from '../observability.module';
 import { HttpMetricsRecorder } from './http-metrics.recorder';
 
@@ -142,11 +143,9 @@ describe(HttpMetricsRecorder.name, () => {
     const slow = request(app.getHttpServer())
       .get('/things/slow')
       .then((res) => res.status);
-    while (!release) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const releaseSlow = await waitFor(() => release, { what: 'the slow handler to be entered' });
     expect(sampleValue((await scrape()).families, 'http_server_requests_in_flight')).toBe(1);
-    release();
+    releaseSlow();
     expect(await slow).toBe(200);
     expect(sampleValue((await scrape()).families, 'http_server_requests_in_flight')).toBe(0);
   });

@@ -1,6 +1,5 @@
+import { waitFor } from '../../../../test/support/wait';
 import { installShutdownSignals } from './shutdown-signals';
-
-const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe(installShutdownSignals.name, () => {
   let saved: NodeJS.SignalsListener[];
@@ -13,6 +12,7 @@ describe(installShutdownSignals.name, () => {
   });
 
   afterEach(() => {
+    jest.useRealTimers();
     uninstall?.();
     uninstall = undefined;
     process.removeAllListeners('SIGTERM');
@@ -29,7 +29,7 @@ describe(installShutdownSignals.name, () => {
     });
 
     process.emit('SIGTERM', 'SIGTERM');
-    await tick(10);
+    await waitFor(() => events.includes('exit 0'), { what: 'the exit', timeout: 2000 });
 
     expect(events).toEqual(['flushed', 'exit 0']);
   });
@@ -49,25 +49,28 @@ describe(installShutdownSignals.name, () => {
     process.on('SIGTERM', nest);
 
     process.emit('SIGTERM', 'SIGTERM');
-    await tick(20);
+    await waitFor(() => events.includes('exit 0'), { what: 'the exit', timeout: 2000 });
 
     expect(events).toEqual(['app closed', 'flushed', 'exit 0']);
   });
 
+  // Fake timers: "not before the deadline" must not depend on how busy the machine is.
   it('exits after the grace period when the app never finishes closing', async () => {
+    jest.useFakeTimers();
     const exit = jest.fn();
     uninstall = installShutdownSignals({ tasks: [], exit, graceMs: 30 });
     process.on('SIGTERM', () => undefined);
 
     process.emit('SIGTERM', 'SIGTERM');
-    await tick(5);
+    await jest.advanceTimersByTimeAsync(29);
     expect(exit).not.toHaveBeenCalled();
-    await tick(60);
+    await jest.advanceTimersByTimeAsync(1);
 
     expect(exit).toHaveBeenCalledWith(0);
   });
 
   it('does not wait for a task beyond the flush timeout, nor fail on a failing one', async () => {
+    jest.useFakeTimers();
     const exit = jest.fn();
     uninstall = installShutdownSignals({
       tasks: [() => new Promise(() => undefined), () => Promise.reject(new Error('down'))],
@@ -76,9 +79,9 @@ describe(installShutdownSignals.name, () => {
     });
 
     process.emit('SIGTERM', 'SIGTERM');
-    await tick(10);
+    await jest.advanceTimersByTimeAsync(29);
     expect(exit).not.toHaveBeenCalled();
-    await tick(50);
+    await jest.advanceTimersByTimeAsync(1);
 
     expect(exit).toHaveBeenCalledTimes(1);
     expect(exit).toHaveBeenCalledWith(0);

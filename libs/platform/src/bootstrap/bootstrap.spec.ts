@@ -6,13 +6,18 @@ import { ObservabilityModule } from '@keel/observability';
 import { installGracefulDrain } from './bootstrap';
 
 let entered: (() => void) | undefined;
+/** The slow handler answers when the test says so, not after a time the test races. */
+let finish: () => void = () => undefined;
 
 @Controller('slow')
 class SlowController {
   @Get()
   async slow(): Promise<{ done: true }> {
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     entered?.();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await finished;
     return { done: true };
   }
 }
@@ -51,7 +56,8 @@ describe(installGracefulDrain.name, () => {
   });
 
   it('turns readiness 503 first, lets in-flight requests finish, then closes', async () => {
-    const drain = installGracefulDrain(app, { signals: [], delayMs: 300 });
+    // The delay only has to outlast one local request on a busy machine.
+    const drain = installGracefulDrain(app, { signals: [], delayMs: 1000 });
     await get(base, '/health/ready').then((res) => expect(res.status).toBe(200));
     const inside = new Promise<void>((resolve) => {
       entered = resolve;
@@ -67,6 +73,7 @@ describe(installGracefulDrain.name, () => {
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.body)).toMatchObject({ message: 'Not ready: shutdown down' });
     expect(closed).toBe(false);
+    finish();
     const answer = await slow;
     expect(answer).toEqual({ status: 200, body: JSON.stringify({ done: true }) });
     await draining;
@@ -86,5 +93,6 @@ describe(installGracefulDrain.name, () => {
     await inside;
     await drain();
     expect(await slow).toMatch(/socket hang up|ECONNRESET/);
+    finish();
   });
 });

@@ -35,6 +35,11 @@ describe('readBaseConfig', () => {
     expect(config.sentry).toEqual({ dsn: undefined, environment: 'development', release: '1.2.3' });
   });
 
+  it('puts Redis keys under REDIS_KEY_PREFIX, keel: by default', () => {
+    expect(load({}).redisKeyPrefix).toBe('keel:');
+    expect(load({ REDIS_KEY_PREFIX: 'keel:test-1:' }).redisKeyPrefix).toBe('keel:test-1:');
+  });
+
   it('selects PostgreSQL by DATABASE_URL with the pool size', () => {
     const config = load({ DATABASE_URL: 'postgres://u@db:5432/keel', DB_POOL_SIZE: '4' });
     expect(config.database).toEqual({

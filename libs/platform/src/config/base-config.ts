@@ -39,6 +39,8 @@ export interface BaseConfig {
   dataDir: string;
   database: DatabaseConfig;
   redisUrl: string | undefined;
+  /** Start of every Redis key the apps write (`REDIS_KEY_PREFIX`, default `keel:`). */
+  redisKeyPrefix: string;
   internalToken: string;
   authServiceUrl: string;
   usersServiceUrl: string;
@@ -122,6 +124,7 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
     dataDir,
     database,
     redisUrl: r.url('REDIS_URL', undefined, ['redis', 'rediss']),
+    redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'keel:'),
     internalToken,
     authServiceUrl: r.url('AUTH_SERVICE_URL', 'http://127.0.0.1:3001', ['http', 'https'])!,
     usersServiceUrl: r.url('USERS_SERVICE_URL', 'http://127.0.0.1:3002', ['http', 'https'])!,

@@ -1,4 +1,5 @@
-import { generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { waitFor } from '../../../../test/support/wait';
 import { RevocationList } from '../sessions/revocation-list';
 import { AccessTokenVerifier } from './access-token.verifier';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './auth.constants';
@@ -56,7 +57,8 @@ describe(AccessTokenVerifier.name, () => {
     const v = verifier();
     const token = await sign(privateKey, 1);
     expect(await v.verify(token)).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const exp = decodeJwt(token).exp!;
+    await waitFor(() => Date.now() / 1000 >= exp, { what: `the token's exp ${exp} to pass` });
     expect(await v.verify(token)).toBeUndefined();
   });
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { type PrivateRedis, startRedisServer } from '../../../../test/support/redis-server';
+import { waitFor } from '../../../../test/support/wait';
 import { FailOpenRedisStore } from './fail-open-redis.store';
 import { RateLimitMetrics } from './rate-limit.metrics';
 
@@ -101,11 +102,13 @@ describe(FailOpenRedisStore.name, () => {
     expect(warnings[0]).toMatch(/Redis failed/);
 
     await redis.start();
-    const deadline = Date.now() + 10_000;
-    while (!store.isHealthy() && Date.now() < deadline) {
-      await hit(store, `probe-${Date.now()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      async () => {
+        await hit(store, `probe-${Date.now()}`);
+        return store.isHealthy();
+      },
+      { what: 'the store to go back to Redis after the restart', interval: 100 },
+    );
     expect(store.status()).toEqual({ backend: 'redis', healthy: true });
     // Back on Redis: another replica sees the same count again.
     const other = await newStore();
@@ -126,7 +129,12 @@ describe(FailOpenRedisStore.name, () => {
 
   it('answers within the command timeout when Redis hangs', async () => {
     const store = await newStore();
-    const pid = Number((await redisInfoPid(redis)) ?? 0);
+    // The child process's own pid: never 0 or negative, which would signal a whole process
+    // group (this test run included).
+    const pid = redis.pid();
+    if (pid === undefined || pid <= 1 || pid === process.pid) {
+      throw new Error(`redis-server has no process of its own to stop (pid ${pid})`);
+    }
     process.kill(pid, 'SIGSTOP');
     try {
       const started = Date.now();
@@ -139,14 +147,3 @@ describe(FailOpenRedisStore.name, () => {
     }
   });
 });
-
-async function redisInfoPid(redis: PrivateRedis): Promise<string | undefined> {
-  const { default: Redis } = await import('ioredis');
-  const client = new Redis(redis.url);
-  try {
-    const info = await client.info('server');
-    return /process_id:(\d+)/.exec(info)?.[1];
-  } finally {
-    client.disconnect();
-  }
-}
