@@ -8,6 +8,7 @@ import { registerAndLogin, type TestUser } from './support/http';
 import {
   otlpBarrier,
   type OtlpReceiver,
+  type ReceivedSpan,
   SpanKind,
   startOtlpReceiver,
 } from './support/otlp-receiver';
@@ -149,10 +150,11 @@ describe('Sentry error reporting (e2e)', () => {
     expect(logged.some((line) => line.msg === 'unhandled error')).toBe(true);
 
     // The event's trace is the request's one trace, which the gateway started.
-    const spans = await otlp.waitFor((all) =>
-      all.some(
-        (s) => s.traceId === traceId && s.service === 'users-service' && s.kind === SpanKind.SERVER,
-      ),
+    // Both server spans: the gateway's ends after users-service's and may be exported later.
+    const serverOf = (service: string) => (s: ReceivedSpan) =>
+      s.traceId === traceId && s.service === service && s.kind === SpanKind.SERVER;
+    const spans = await otlp.waitFor(
+      (all) => all.some(serverOf('users-service')) && all.some(serverOf('api-gateway')),
     );
     const gatewayServer = spans.find(
       (s) => s.traceId === traceId && s.service === 'api-gateway' && s.kind === SpanKind.SERVER,
