@@ -602,6 +602,7 @@ async function suite(nodeBin) {
     const cpu = Object.fromEntries(
       Object.entries(cpuRounds).map(([name, xs]) => [name, median(xs)]),
     );
+    say(`CPU µs/request at ${CPU_RATE}/s, every round: ${JSON.stringify(cpuRounds)}`);
     say(`CPU µs/request at ${CPU_RATE}/s: ${JSON.stringify(cpu)}`);
     await off.stop();
     await before?.stop();
