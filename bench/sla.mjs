@@ -43,13 +43,24 @@ const { values: opts } = parseArgs({
     // Write V8 CPU profiles of the "on" apps into <out>/profiles (summarise with
     // bench/profile-top.mjs).
     profile: { type: 'boolean', default: false },
+    // Only the CPU-per-request section (no latency ladders).
+    'cpu-only': { type: 'boolean', default: false },
+    // A copy of an earlier `dist` (`cp -a dist bench/.baseline` before a change; inside the
+    // project so that its requires find node_modules): its apps run as a third platform,
+    // "before", observability on, measured in the same rounds as "on" and "off".
+    baseline: { type: 'string' },
+    // Rate and rounds of the CPU section (a contended machine needs a rate the gateway keeps
+    // up with, or its µs/request include queueing).
+    'cpu-rate': { type: 'string', default: '300' },
+    'cpu-rounds': { type: 'string', default: '2' },
   },
 });
 const ROOT = join(import.meta.dirname, '..');
 const QUICK = opts.quick;
 const STEP_SECONDS = Number(opts.step ?? (QUICK ? 4 : 8));
 const CPU_SECONDS = QUICK ? 4 : 8;
-const CPU_RATE = 300;
+const CPU_RATE = Number(opts['cpu-rate']);
+const CPU_ROUNDS = Number(opts['cpu-rounds']);
 const TIMEOUT_MS = 10_000;
 const HIGH = '1000000000/60s';
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -180,7 +191,11 @@ const internalToken = randomBytes(32).toString('hex');
  * Starts users-service, auth-service and the gateway. `observability: false` is the "off"
  * variant: OTEL_SDK_DISABLED=true, LOG_LEVEL=warn, no Sentry DSN.
  */
-async function startPlatform(label, nodeBin, { observability, otlpUrl, sentryDsn }) {
+async function startPlatform(
+  label,
+  nodeBin,
+  { observability, otlpUrl, sentryDsn, dist = join(ROOT, 'dist') },
+) {
   const dataDir = mkdtempSync(join(tmpdir(), `keel-sla-${label}-`));
   const common = {
     NODE_ENV: 'production',
@@ -216,7 +231,7 @@ async function startPlatform(label, nodeBin, { observability, otlpUrl, sentryDsn
     ...(opts.profile && observability
       ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${app}.cpuprofile`]
       : []),
-    join(ROOT, 'dist', 'apps', app, 'main.js'),
+    join(dist, 'apps', app, 'main.js'),
   ];
   // Each upstream is a user of the other (JWKS, internal profile creation): ports first.
   const [authPort, usersPort] = [await freePort(), await freePort()];
@@ -509,6 +524,14 @@ async function suite(nodeBin) {
     sentryDsn,
   });
   const off = await startPlatform('off', nodeBin, { observability: false });
+  const before = opts.baseline
+    ? await startPlatform('before', nodeBin, {
+        observability: true,
+        otlpUrl: otlp.url,
+        sentryDsn,
+        dist: resolve(opts.baseline),
+      })
+    : undefined;
   const processes = [];
   try {
     const gw = on.apps['api-gateway'].url;
@@ -534,7 +557,7 @@ async function suite(nodeBin) {
     );
     processes.push(express, proxy);
 
-    // CPU per request, two alternating rounds per variant.
+    // CPU per request, alternating rounds per variant (two unless --cpu-rounds).
     const token = users[0].accessToken;
     const get = (url, withToken) => () => ({
       method: 'GET',
@@ -545,7 +568,7 @@ async function suite(nodeBin) {
       ['bare express', express.pid, get(`${express.url}/.well-known/jwks.json`)],
       ['bare undici proxy', proxy.pid, get(`${proxy.url}/api/v1/.well-known/jwks.json`)],
     ];
-    for (const platform of [on, off]) {
+    for (const platform of before ? [before, on, off] : [on, off]) {
       const { apps } = platform;
       targets.push(
         [
@@ -567,7 +590,7 @@ async function suite(nodeBin) {
     }
     const cpuRounds = Object.fromEntries(targets.map(([name]) => [name, []]));
     const shedBefore = await shedCounts(on);
-    for (let round = 0; round < 2; round += 1) {
+    for (let round = 0; round < CPU_ROUNDS; round += 1) {
       for (const [name, pid, make] of targets) {
         cpuRounds[name].push(await cpuPerRequest(`cpu ${name}`, pid, make));
       }
@@ -579,8 +602,13 @@ async function suite(nodeBin) {
     const cpu = Object.fromEntries(
       Object.entries(cpuRounds).map(([name, xs]) => [name, median(xs)]),
     );
+    say(`CPU µs/request at ${CPU_RATE}/s, every round: ${JSON.stringify(cpuRounds)}`);
     say(`CPU µs/request at ${CPU_RATE}/s: ${JSON.stringify(cpu)}`);
     await off.stop();
+    await before?.stop();
+    if (opts['cpu-only']) {
+      return { node: version, cpu, ladders: {}, rss: {}, logLines: {}, otlp: {}, sentry: {} };
+    }
 
     // Latency ladders through the "on" gateway.
     const refreshPool = [];
@@ -627,6 +655,7 @@ async function suite(nodeBin) {
       await p.stop();
     }
     await off.stop();
+    await before?.stop();
     await on.stop();
     await otlp.close();
     await sentry.close();
@@ -709,7 +738,7 @@ function markdown(report) {
       '',
       `## Node ${run.node}`,
       '',
-      `CPU per request at ${CPU_RATE}/s (µs, median of 2 rounds): ` +
+      `CPU per request at ${CPU_RATE}/s (µs, median of ${CPU_ROUNDS} rounds): ` +
         Object.entries(run.cpu)
           .map(([k, v]) => `${k} ${v}`)
           .join(', ') +

@@ -79,7 +79,11 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         ...(base.providers ?? []),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_GUARD, useClass: LoadShedGuard },
-        { provide: APP_INTERCEPTOR, useClass: ChaosInterceptor },
+        // Only where chaos is on: a global interceptor costs every request an rxjs pipeline
+        // and an AsyncResource binding in Nest's interceptor chain, even when it passes.
+        ...(options.chaosEnabled === true
+          ? [{ provide: APP_INTERCEPTOR, useClass: ChaosInterceptor }]
+          : []),
         MetricsService,
         HttpMetricsRecorder,
         DbPoolCollector,

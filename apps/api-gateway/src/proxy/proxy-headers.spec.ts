@@ -1,4 +1,8 @@
-import { forwardableRequestHeaders, relayableResponseHeaders } from './proxy-headers';
+import {
+  forwardableRequestHeaders,
+  relayableResponseHeaders,
+  relayResponseHeaders,
+} from './proxy-headers';
 
 describe('proxy headers', () => {
   describe(forwardableRequestHeaders.name, () => {
@@ -73,6 +77,23 @@ describe('proxy headers', () => {
         'set-cookie': ['a=1', 'b=2'],
         'retry-after': '3',
       });
+    });
+  });
+
+  describe(relayResponseHeaders.name, () => {
+    it('sets the relayable headers on the response, dropping those its Connection header names', () => {
+      const set: Record<string, string | string[]> = {};
+      relayResponseHeaders(
+        {
+          'content-type': 'application/json',
+          connection: 'keep-alive, x-upstream-hop',
+          'x-upstream-hop': '1',
+          'x-frame-options': 'DENY',
+          etag: 'W/"2"',
+        },
+        { setHeader: (name, value) => (set[name] = value) },
+      );
+      expect(set).toEqual({ 'content-type': 'application/json', etag: 'W/"2"' });
     });
   });
 });

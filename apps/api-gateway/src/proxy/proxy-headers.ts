@@ -74,9 +74,20 @@ const NOT_RELAYED = new Set([
 
 type HeaderValue = string | string[] | undefined;
 
-/** Names listed in a `Connection` header are hop-by-hop for that message too. */
-function connectionTokens(value: HeaderValue): Set<string> {
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+/** Built once: everything a request or a response header name is checked against. */
+const DROPPED_REQUEST = new Set([...HOP_BY_HOP, ...NOT_FORWARDED]);
+const DROPPED_RESPONSE = new Set([...HOP_BY_HOP, ...NOT_RELAYED]);
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Names listed in a `Connection` header are hop-by-hop for that message too. The common
+ * values (`keep-alive`, `close`) name only headers that are dropped anyway.
+ */
+function connectionTokens(value: HeaderValue): ReadonlySet<string> {
+  if (value === undefined || value === 'keep-alive' || value === 'close') {
+    return NONE;
+  }
+  const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     text
       .split(',')
@@ -85,19 +96,31 @@ function connectionTokens(value: HeaderValue): Set<string> {
   );
 }
 
+/**
+ * Calls `keep` with each header whose (lower-case, as Node and undici deliver them) name is
+ * neither in `dropped` nor listed in the message's `Connection` header.
+ */
+function eachKept(
+  headers: Record<string, HeaderValue>,
+  dropped: ReadonlySet<string>,
+  keep: (name: string, value: string | string[]) => void,
+): void {
+  const listed = connectionTokens(headers.connection);
+  for (const name in headers) {
+    const value = headers[name];
+    const key = name.toLowerCase();
+    if (value !== undefined && !dropped.has(key) && !listed.has(key)) {
+      keep(key, value);
+    }
+  }
+}
+
 /** The end-to-end request headers a client sent that may travel to an upstream. */
 export function forwardableRequestHeaders(
   headers: IncomingHttpHeaders,
 ): Record<string, string | string[]> {
-  const listed = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(key) || NOT_FORWARDED.has(key) || listed.has(key)) {
-      continue;
-    }
-    out[key] = value;
-  }
+  eachKept(headers, DROPPED_REQUEST, (name, value) => (out[name] = value));
   return out;
 }
 
@@ -105,14 +128,15 @@ export function forwardableRequestHeaders(
 export function relayableResponseHeaders(
   headers: Record<string, HeaderValue>,
 ): Record<string, string | string[]> {
-  const listed = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(key) || NOT_RELAYED.has(key) || listed.has(key)) {
-      continue;
-    }
-    out[key] = value;
-  }
+  eachKept(headers, DROPPED_RESPONSE, (name, value) => (out[name] = value));
   return out;
+}
+
+/** Sets the relayable upstream response headers on `res` without an intermediate object. */
+export function relayResponseHeaders(
+  headers: Record<string, HeaderValue>,
+  res: { setHeader(name: string, value: string | string[]): unknown },
+): void {
+  eachKept(headers, DROPPED_RESPONSE, (name, value) => res.setHeader(name, value));
 }

@@ -11,7 +11,7 @@ import { CLIENT_IP_HEADER } from '@keel/security';
 import { type Request, type Response } from 'express';
 import { type Dispatcher, Pool } from 'undici';
 import { type GatewayConfig, type UpstreamName } from '../config/gateway-config';
-import { forwardableRequestHeaders, relayableResponseHeaders } from './proxy-headers';
+import { forwardableRequestHeaders, relayResponseHeaders } from './proxy-headers';
 import { UpstreamException } from './upstream.exception';
 
 export type { UpstreamName };
@@ -110,9 +110,7 @@ export class ProxyService implements OnApplicationShutdown {
       (performance.now() - started) / 1000,
     );
     res.status(response.statusCode);
-    for (const [name, value] of Object.entries(relayableResponseHeaders(response.headers))) {
-      res.setHeader(name, value);
-    }
+    relayResponseHeaders(response.headers, res);
     // A known length keeps small answers unchunked; compression replaces it when it applies.
     // A HEAD answer has no body but announces the length the GET would have.
     const headLength = response.headers['content-length'];

@@ -28,7 +28,10 @@ function capturingLogger(): { logger: pino.Logger; lines: string[] } {
     logLevel: 'info',
     logFormat: 'json',
   });
-  const options = params.pinoHttp as LoggerOptions;
+  // JSON mode hands nestjs-pino [options, buffered stdout].
+  const options = (
+    Array.isArray(params.pinoHttp) ? params.pinoHttp[0] : params.pinoHttp
+  ) as LoggerOptions;
   return { logger: pino({ redact: options.redact }, stream), lines };
 }
 
