@@ -15,3 +15,4 @@ export * from './errors/domain.exception';
 export * from './http/internal-http.client';
 export * from './http/operational-path';
 export * from './text/text';
+export * from './registry/service-registry';

@@ -1,5 +1,6 @@
-import { type BaseConfig, type Env, readBaseConfig } from '@keel/platform';
+import { type BaseConfig, type Env, parseServiceRegistry, readBaseConfig } from '@keel/platform';
 import { version } from '../../../../package.json';
+import registryJson from '../../../../services.json';
 
 export type UpstreamName = 'auth-service' | 'users-service';
 
@@ -24,7 +25,11 @@ export interface GatewayConfig extends BaseConfig {
  * and `USERS_SERVICE_TIMEOUT` override them for one upstream.
  */
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  const [base, r] = readBaseConfig('api-gateway', env, version);
+  const [base, r] = readBaseConfig(
+    parseServiceRegistry(registryJson).service('api-gateway'),
+    env,
+    version,
+  );
   const connectTimeoutMs = r.duration('UPSTREAM_CONNECT_TIMEOUT', '1s');
   const timeoutMs = r.duration('UPSTREAM_TIMEOUT', '10s');
   const override = (name: string, fallback: number): number =>

@@ -1,7 +1,14 @@
 import { createPrivateKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { type BaseConfig, type Env, isPublishedSecret, readBaseConfig } from '@keel/platform';
+import {
+  type BaseConfig,
+  type Env,
+  isPublishedSecret,
+  parseServiceRegistry,
+  readBaseConfig,
+} from '@keel/platform';
 import { version } from '../../../../package.json';
+import registryJson from '../../../../services.json';
 
 export interface AuthConfig extends BaseConfig {
   accessTokenTtlSeconds: number;
@@ -16,7 +23,11 @@ export interface AuthConfig extends BaseConfig {
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
 export function loadAuthConfig(env: Env): AuthConfig {
-  const [base, r] = readBaseConfig('auth-service', env, version);
+  const [base, r] = readBaseConfig(
+    parseServiceRegistry(registryJson).service('auth-service'),
+    env,
+    version,
+  );
   const accessTtlMs = r.duration('ACCESS_TOKEN_TTL', '900s');
   const refreshTokenTtlMs = r.duration('REFRESH_TOKEN_TTL', '30d');
   const jwtPrivateKeyPem = r.optionalString('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');

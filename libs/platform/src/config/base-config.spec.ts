@@ -2,7 +2,7 @@ import { DEV_INTERNAL_TOKEN, readBaseConfig } from './base-config';
 import { ConfigValidationError } from './config-validation.error';
 
 function load(env: Record<string, string>) {
-  const [config, reader] = readBaseConfig('users-service', env, '1.2.3');
+  const [config, reader] = readBaseConfig({ name: 'users-service', port: 3002 }, env, '1.2.3');
   reader.done();
   return config;
 }

@@ -9,13 +9,14 @@ import {
 
 export { DEV_INTERNAL_TOKEN };
 
-export type AppName = 'api-gateway' | 'auth-service' | 'users-service';
+/** An app's name, as `services.json` spells it. */
+export type AppName = string;
 
-export const DEFAULT_PORTS: Readonly<Record<AppName, number>> = {
-  'api-gateway': 3000,
-  'auth-service': 3001,
-  'users-service': 3002,
-};
+/** What `readBaseConfig` needs of the app's registry entry. */
+export interface AppIdentity {
+  name: string;
+  port: number;
+}
 
 export type DatabaseConfig =
   { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
@@ -67,7 +68,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * Reads the variables every app shares. The returned reader still holds any problems;
  * app-specific loaders read their own variables from it, then call `reader.done()`.
  */
-export function readBaseConfig(app: AppName, env: Env, version: string): [BaseConfig, EnvReader] {
+export function readBaseConfig(
+  self: AppIdentity,
+  env: Env,
+  version: string,
+): [BaseConfig, EnvReader] {
+  const app = self.name;
   const r = new EnvReader(env);
   const nodeEnv = r.oneOf(
     'NODE_ENV',
@@ -117,7 +123,7 @@ export function readBaseConfig(app: AppName, env: Env, version: string): [BaseCo
     app,
     serviceName: r.string('OTEL_SERVICE_NAME', app),
     version,
-    port: r.int('PORT', DEFAULT_PORTS[app], 0, 65535),
+    port: r.int('PORT', self.port, 0, 65535),
     host: r.string('HOST', '127.0.0.1'),
     nodeEnv,
     production,
