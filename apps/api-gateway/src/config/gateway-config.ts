@@ -1,4 +1,10 @@
-import { type BaseConfig, type Env, parseServiceRegistry, readBaseConfig } from '@keel/platform';
+import {
+  type BaseConfig,
+  type Env,
+  parseServiceRegistry,
+  readBaseConfig,
+  readServiceUrl,
+} from '@keel/platform';
 import { version } from '../../../../package.json';
 import registryJson from '../../../../services.json';
 
@@ -14,6 +20,8 @@ export interface UpstreamSettings {
 }
 
 export interface GatewayConfig extends BaseConfig {
+  /** Where auth-service answers (`AUTH_SERVICE_URL`): its JWKS and revocation feed. */
+  authServiceUrl: string;
   upstreams: Record<UpstreamName, UpstreamSettings>;
 }
 
@@ -25,11 +33,10 @@ export interface GatewayConfig extends BaseConfig {
  * and `USERS_SERVICE_TIMEOUT` override them for one upstream.
  */
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  const [base, r] = readBaseConfig(
-    parseServiceRegistry(registryJson).service('api-gateway'),
-    env,
-    version,
-  );
+  const registry = parseServiceRegistry(registryJson);
+  const [base, r] = readBaseConfig(registry.service('api-gateway'), env, version);
+  const authServiceUrl = readServiceUrl(r, registry.service('auth-service'));
+  const usersServiceUrl = readServiceUrl(r, registry.service('users-service'));
   const connectTimeoutMs = r.duration('UPSTREAM_CONNECT_TIMEOUT', '1s');
   const timeoutMs = r.duration('UPSTREAM_TIMEOUT', '10s');
   const override = (name: string, fallback: number): number =>
@@ -40,9 +47,9 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     timeoutMs: override(`${prefix}_TIMEOUT`, timeoutMs),
   });
   const upstreams = {
-    'auth-service': settings('AUTH_SERVICE', base.authServiceUrl),
-    'users-service': settings('USERS_SERVICE', base.usersServiceUrl),
+    'auth-service': settings('AUTH_SERVICE', authServiceUrl),
+    'users-service': settings('USERS_SERVICE', usersServiceUrl),
   };
   r.done();
-  return { ...base, upstreams };
+  return { ...base, authServiceUrl, upstreams };
 }

@@ -6,11 +6,14 @@ import {
   isPublishedSecret,
   parseServiceRegistry,
   readBaseConfig,
+  readServiceUrl,
 } from '@keel/platform';
 import { version } from '../../../../package.json';
 import registryJson from '../../../../services.json';
 
 export interface AuthConfig extends BaseConfig {
+  /** Where users-service answers (`USERS_SERVICE_URL`): profiles are created there. */
+  usersServiceUrl: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlMs: number;
   /** PEM (PKCS#8) P-256 key; unset means generate one into KEEL_DATA_DIR. */
@@ -23,11 +26,9 @@ export interface AuthConfig extends BaseConfig {
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
 export function loadAuthConfig(env: Env): AuthConfig {
-  const [base, r] = readBaseConfig(
-    parseServiceRegistry(registryJson).service('auth-service'),
-    env,
-    version,
-  );
+  const registry = parseServiceRegistry(registryJson);
+  const [base, r] = readBaseConfig(registry.service('auth-service'), env, version);
+  const usersServiceUrl = readServiceUrl(r, registry.service('users-service'));
   const accessTtlMs = r.duration('ACCESS_TOKEN_TTL', '900s');
   const refreshTokenTtlMs = r.duration('REFRESH_TOKEN_TTL', '30d');
   const jwtPrivateKeyPem = r.optionalString('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
@@ -65,6 +66,7 @@ export function loadAuthConfig(env: Env): AuthConfig {
     passwordHashConcurrency,
     passwordHashQueue,
     ...base,
+    usersServiceUrl,
     accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
     refreshTokenTtlMs,
     jwtPrivateKeyPem,

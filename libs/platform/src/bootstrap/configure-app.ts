@@ -53,7 +53,7 @@ export function configureApp(
 
 /**
  * One spelling per route: paths match case-sensitively and a trailing slash is another path,
- * so `/API/v1/auth/LOGIN` or `/api/v1/auth/login/` are 404s instead of reaching a handler
+ * so `/ORDERS/42` or `/orders/42/` are 404s instead of reaching a handler
  * past limiters that match on the route (CONTRACT §6). Express reads these settings when it
  * creates its router lazily; the router may already exist, so its flags are set too. Routes
  * are added later (`app.init()`), and each takes the flags the router has then.
