@@ -1,5 +1,6 @@
 export * from './bootstrap/bootstrap';
 export * from './bootstrap/configure-app';
+export * from './bootstrap/shutdown';
 export * from './config/app-config.constants';
 export * from './config/base-config';
 export * from './config/config-validation.error';

@@ -1,10 +1,8 @@
-import {
-  type BaseConfig,
-  type Env,
-  parseServiceRegistry,
-  readBaseConfig,
-  readServiceUrl,
-} from '@keel/platform';
+// Deep imports: instrument.ts runs this loader before tracing hooks http, express and
+// TypeORM, which the platform barrel would load.
+import { type BaseConfig, readBaseConfig } from '@keel/platform/config/base-config';
+import { type Env } from '@keel/platform/config/env-reader';
+import { parseServiceRegistry, readServiceUrl } from '@keel/platform/registry/service-registry';
 import { version } from '../../../../package.json';
 import registryJson from '../../../../services.json';
 

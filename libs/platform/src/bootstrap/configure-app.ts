@@ -31,7 +31,8 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = {
 
 /**
  * Applies the process-level settings that a module cannot: the logger, proxy trust, server
- * time and size limits, and shutdown hooks. Request bodies are parsed by `SecurityModule`
+ * time and size limits. Shutdown signals are not Nest's: `bootstrap` registers the app's drain
+ * and close with the process's one shutdown owner. Request bodies are parsed by `SecurityModule`
  * (after the security headers), not here. `bootstrap` and the e2e tests both call it, so
  * tests get what production gets.
  */
@@ -47,7 +48,6 @@ export function configureApp(
   expressApp.set('x-powered-by', false);
   strictRouting(expressApp);
   applyServerLimits(expressApp.getHttpServer(), { ...DEFAULT_SERVER_LIMITS, ...limits });
-  expressApp.enableShutdownHooks();
   return expressApp;
 }
 
