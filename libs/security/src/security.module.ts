@@ -16,7 +16,7 @@ import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { installClientErrorResponder } from './headers/client-error.responder';
 import { CorsMiddleware } from './headers/cors.middleware';
 import { HelmetMiddleware } from './headers/helmet.middleware';
-import { SecurityConfigurableModule } from './security.module-definition';
+import { SECURITY_OPTIONS } from './security.module-definition';
 import { type SecurityAppOptions, type SecurityModuleOptions } from './security-options.interface';
 import { httpRevocationFeed } from './sessions/http-revocation-feed';
 import { RevocationList } from './sessions/revocation-list';
@@ -31,10 +31,8 @@ import { createValidationPipe } from './validation/validation-pipe.factory';
  * checks. Import once in each app's root module with `forRoot`.
  */
 @Module({})
-export class SecurityModule extends SecurityConfigurableModule implements NestModule, OnModuleInit {
-  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost) {
-    super();
-  }
+export class SecurityModule implements NestModule, OnModuleInit {
+  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost) {}
 
   /**
    * `forRoot` from an app's validated configuration: its CORS origins, body limit and Redis,
@@ -60,10 +58,9 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
     });
   }
 
-  static override forRoot(options: SecurityModuleOptions): DynamicModule {
-    const base = super.forRoot(options);
+  static forRoot(options: SecurityModuleOptions): DynamicModule {
     const providers: Provider[] = [
-      ...(base.providers ?? []),
+      { provide: SECURITY_OPTIONS, useValue: options },
       { provide: APP_PIPE, useFactory: createValidationPipe },
     ];
     const exports: Array<symbol | typeof AccessTokenVerifier | typeof RevocationList> = [];
@@ -87,7 +84,7 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
       );
       exports.push(AccessTokenVerifier, RevocationList);
     }
-    return { ...base, providers, exports };
+    return { module: SecurityModule, providers, exports };
   }
 
   configure(consumer: MiddlewareConsumer): void {
