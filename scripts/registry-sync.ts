@@ -25,7 +25,9 @@ function main(args: string[]): number {
   const from = relative(process.cwd(), registryFile) || registryFile;
   if (check) {
     if (changed.length || stale.length) {
-      console.error(`generated files differ from what ${from} produces (run npm run sync:registry):`);
+      console.error(
+        `generated files differ from what ${from} produces (run npm run sync:registry):`,
+      );
       for (const file of changed) {
         console.error(`  ${file}`);
       }
@@ -43,7 +45,9 @@ function main(args: string[]): number {
   for (const file of stale) {
     console.log(`removed ${file}`);
   }
-  console.log(changed.length || stale.length ? 'done' : `nothing to do: everything matches ${from}`);
+  console.log(
+    changed.length || stale.length ? 'done' : `nothing to do: everything matches ${from}`,
+  );
   return 0;
 }
 

@@ -203,7 +203,10 @@ function appService(
     `    image: keel/${service.name}:local`,
   ];
   if (ops.composeMemLimit !== '256m') {
-    out.push(...comment(ops.composeMemComment ?? '', '    '), `    mem_limit: ${ops.composeMemLimit}`);
+    out.push(
+      ...comment(ops.composeMemComment ?? '', '    '),
+      `    mem_limit: ${ops.composeMemLimit}`,
+    );
   }
   out.push('    environment:', '      <<: *app-env', `      PORT: '${service.port}'`);
   for (const callee of service.calls.map((name) => registry.service(name))) {
@@ -266,10 +269,12 @@ export function composeChaosFile(registry: ServiceRegistry): string {
     '# NODE_ENV=production, so this runs the apps in development mode.',
     '#   docker compose -f docker/docker-compose.yml -f docker/docker-compose.chaos.yml up --build',
     'services:',
-    registry.services.map((s) => [
-      `  ${s.name}:`,
-      "    environment: { NODE_ENV: development, CHAOS_ENABLED: 'true' }",
-    ]).flat(),
+    registry.services
+      .map((s) => [
+        `  ${s.name}:`,
+        "    environment: { NODE_ENV: development, CHAOS_ENABLED: 'true' }",
+      ])
+      .flat(),
   );
 }
 

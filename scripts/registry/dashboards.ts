@@ -218,16 +218,31 @@ function runtimePanels(layout: Layout, service: string): void {
   const s = sel(service);
   layout.row('Runtime (Node.js)');
   layout.add(
-    timeseries('CPU', [target(`rate(process_cpu_seconds_total${s}[${RATE}])`, '{{instance}}')], 'percentunit'),
+    timeseries(
+      'CPU',
+      [target(`rate(process_cpu_seconds_total${s}[${RATE}])`, '{{instance}}')],
+      'percentunit',
+    ),
     6,
   );
   layout.add(
-    timeseries('Resident memory', [target(`process_resident_memory_bytes${s}`, '{{instance}}')], 'bytes'),
+    timeseries(
+      'Resident memory',
+      [target(`process_resident_memory_bytes${s}`, '{{instance}}')],
+      'bytes',
+    ),
     6,
   );
-  layout.add(timeseries('Heap used', [target(`nodejs_heap_size_used_bytes${s}`, '{{instance}}')], 'bytes'), 6);
   layout.add(
-    timeseries('Event loop lag p99', [target(`nodejs_eventloop_lag_p99_seconds${s}`, '{{instance}}')], 's'),
+    timeseries('Heap used', [target(`nodejs_heap_size_used_bytes${s}`, '{{instance}}')], 'bytes'),
+    6,
+  );
+  layout.add(
+    timeseries(
+      'Event loop lag p99',
+      [target(`nodejs_eventloop_lag_p99_seconds${s}`, '{{instance}}')],
+      's',
+    ),
     6,
   );
 }
@@ -309,7 +324,12 @@ function gatewayPanels(layout: Layout, service: string): void {
   layout.add(
     timeseries(
       'Rate-limit store errors (Redis failed, memory fallback)',
-      [target(`sum by (instance) (increase(rate_limit_store_errors_total${s}[5m]))`, '{{instance}}')],
+      [
+        target(
+          `sum by (instance) (increase(rate_limit_store_errors_total${s}[5m]))`,
+          '{{instance}}',
+        ),
+      ],
       'short',
       'Above 0: limits are counted per replica. KeelRateLimitStoreErrors fires.',
     ),
@@ -402,7 +422,12 @@ function usersPanels(layout: Layout, service: string): void {
   layout.add(
     timeseries(
       'Cache lookups',
-      [target(`sum by (cache, result) (rate(cache_requests_total${s}[${RATE}]))`, '{{cache}} {{result}}')],
+      [
+        target(
+          `sum by (cache, result) (rate(cache_requests_total${s}[${RATE}]))`,
+          '{{cache}} {{result}}',
+        ),
+      ],
       'reqps',
       '',
       true,
@@ -422,7 +447,10 @@ function usersPanels(layout: Layout, service: string): void {
 }
 
 /** Panels of the services' own metrics, by service name. */
-const SERVICE_PANELS: Record<string, (layout: Layout, service: string, registry: ServiceRegistry) => void> = {
+const SERVICE_PANELS: Record<
+  string,
+  (layout: Layout, service: string, registry: ServiceRegistry) => void
+> = {
   'auth-service': authPanels,
   'users-service': usersPanels,
 };
@@ -444,7 +472,13 @@ function serviceDashboard(service: RegistryService, registry: ServiceRegistry): 
   httpPanels(layout, service.name);
   ownPanels(layout, service, registry);
   runtimePanels(layout, service.name);
-  return dashboard(`keel-${service.name}`, `Keel / ${service.name}`, layout.panels, [service.name], service.name);
+  return dashboard(
+    `keel-${service.name}`,
+    `Keel / ${service.name}`,
+    layout.panels,
+    [service.name],
+    service.name,
+  );
 }
 
 function overview(registry: ServiceRegistry): Json {
@@ -454,10 +488,16 @@ function overview(registry: ServiceRegistry): Json {
   layout.row('Services');
   for (const app of apps) {
     layout.add(
-      stat(`${app} up`, `sum(up{app="${app}"})`, 'short', 'Instances Prometheus scraped successfully.', [
-        { color: 'red', value: null },
-        { color: 'green', value: 1 },
-      ]),
+      stat(
+        `${app} up`,
+        `sum(up{app="${app}"})`,
+        'short',
+        'Instances Prometheus scraped successfully.',
+        [
+          { color: 'red', value: null },
+          { color: 'green', value: 1 },
+        ],
+      ),
       8,
       4,
     );
@@ -512,7 +552,12 @@ function overview(registry: ServiceRegistry): Json {
   layout.add(
     timeseries(
       'Dependencies up (min over replicas)',
-      [target('min by (service, dependency) (keel_dependency_up)', '{{service}} -> {{dependency}}')],
+      [
+        target(
+          'min by (service, dependency) (keel_dependency_up)',
+          '{{service}} -> {{dependency}}',
+        ),
+      ],
       'short',
       '1 up, 0 down. Readiness does not fail for Redis or an upstream; this does.',
     ),
@@ -531,7 +576,10 @@ function overview(registry: ServiceRegistry): Json {
       ],
       's',
       slos
-        .map((s) => `${s.name} objective: ${tidy(s.latencySlo!.thresholdSeconds * 1000)} ms per route.`)
+        .map(
+          (s) =>
+            `${s.name} objective: ${tidy(s.latencySlo!.thresholdSeconds * 1000)} ms per route.`,
+        )
         .join(' '),
     ),
     8,
@@ -607,7 +655,14 @@ function dashboard(
   service: string | undefined,
 ): Json {
   const links = [
-    { type: 'dashboards', tags: ['keel'], asDropdown: true, title: 'Keel', includeVars: false, keepTime: true },
+    {
+      type: 'dashboards',
+      tags: ['keel'],
+      asDropdown: true,
+      title: 'Keel',
+      includeVars: false,
+      keepTime: true,
+    },
   ];
   const templating: Json[] = [];
   if (service) {

@@ -190,7 +190,7 @@ export function configEnv(registry: ServiceRegistry): string {
   return lines(
     HEADER,
     '# keel-config: settings shared by the apps (CONTRACT §2). Per-app values (PORT,',
-    '# DATABASE_URL, JWT_PRIVATE_KEY) are set in each Deployment; secrets come from the overlay\'s',
+    "# DATABASE_URL, JWT_PRIVATE_KEY) are set in each Deployment; secrets come from the overlay's",
     '# Secret `keel-secrets`. Overlays change values with a `behavior: merge` generator.',
     'NODE_ENV=production',
     'HOST=0.0.0.0',
@@ -226,27 +226,29 @@ export function hpaFile(registry: ServiceRegistry): string {
         'Their Deployments set no `replicas`, so re-applying the manifests never resets what the autoscaler chose. ' +
         (fixed.length ? `${fixed.join(', ')}: two fixed replicas (their Deployments).` : ''),
     ),
-    scaled.map((s, i) => [
-      ...(i > 0 ? ['---'] : []),
-      'apiVersion: autoscaling/v2',
-      'kind: HorizontalPodAutoscaler',
-      'metadata:',
-      `  name: ${s.name}`,
-      'spec:',
-      `  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${s.name} }`,
-      '  minReplicas: 2',
-      '  maxReplicas: 10',
-      '  metrics:',
-      '    - type: Resource',
-      '      resource:',
-      '        name: cpu',
-      ...comment(opsOf(s).hpa!.comment ?? '', '        '),
-      `        target: { type: Utilization, averageUtilization: ${opsOf(s).hpa!.averageUtilization} }`,
-      '  behavior:',
-      '    scaleDown:',
-      '      stabilizationWindowSeconds: 300',
-      '      policies: [{ type: Pods, value: 1, periodSeconds: 60 }]',
-    ]).flat(),
+    scaled
+      .map((s, i) => [
+        ...(i > 0 ? ['---'] : []),
+        'apiVersion: autoscaling/v2',
+        'kind: HorizontalPodAutoscaler',
+        'metadata:',
+        `  name: ${s.name}`,
+        'spec:',
+        `  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${s.name} }`,
+        '  minReplicas: 2',
+        '  maxReplicas: 10',
+        '  metrics:',
+        '    - type: Resource',
+        '      resource:',
+        '        name: cpu',
+        ...comment(opsOf(s).hpa!.comment ?? '', '        '),
+        `        target: { type: Utilization, averageUtilization: ${opsOf(s).hpa!.averageUtilization} }`,
+        '  behavior:',
+        '    scaleDown:',
+        '      stabilizationWindowSeconds: 300',
+        '      policies: [{ type: Pods, value: 1, periodSeconds: 60 }]',
+      ])
+      .flat(),
   );
 }
 
@@ -286,9 +288,15 @@ export function networkPolicyFile(registry: ServiceRegistry): string {
       '  ingress:',
       '    - from:',
       ...(gateway
-        ? ['        - namespaceSelector:', '            matchLabels: { kubernetes.io/metadata.name: ingress-nginx }']
+        ? [
+            '        - namespaceSelector:',
+            '            matchLabels: { kubernetes.io/metadata.name: ingress-nginx }',
+          ]
         : []),
-      ...from.flatMap((s) => ['        - podSelector:', `            matchLabels: { app.kubernetes.io/name: ${s.name} }`]),
+      ...from.flatMap((s) => [
+        '        - podSelector:',
+        `            matchLabels: { app.kubernetes.io/name: ${s.name} }`,
+      ]),
       ...MONITORING,
       '      ports:',
       `        - { protocol: TCP, port: ${service.port} }`,
@@ -341,7 +349,11 @@ export function networkPolicyFile(registry: ServiceRegistry): string {
   );
 }
 
-function images(registry: ServiceRegistry, newName: (name: string) => string, tag: string): string[] {
+function images(
+  registry: ServiceRegistry,
+  newName: (name: string) => string,
+  tag: string,
+): string[] {
   return registry.services.flatMap((s) => [
     `  - name: keel/${s.name}`,
     `    newName: ${newName(s.name)}`,
@@ -554,7 +566,10 @@ export function devKustomization(registry: ServiceRegistry): string {
     '    literals:',
     registry.services
       .filter((s) => s.database)
-      .map((s) => `      - ${databaseSecretKey(s)}=postgres://keel:keel@postgres:5432/${databaseName(s)}`),
+      .map(
+        (s) =>
+          `      - ${databaseSecretKey(s)}=postgres://keel:keel@postgres:5432/${databaseName(s)}`,
+      ),
     '      - REDIS_URL=redis://redis:6379',
     '      - SENTRY_DSN=',
     '',

@@ -8,11 +8,17 @@ const LIBRARIES = ['observability', 'security', 'platform'];
  */
 export function nestCliFile(registry: ServiceRegistry): string {
   const gateway = registry.gateway().name;
-  const project = (type: 'application' | 'library', root: string, entryFile: string, tsconfig: string) =>
+  const project = (
+    type: 'application' | 'library',
+    root: string,
+    entryFile: string,
+    tsconfig: string,
+  ) =>
     `{\n      "type": "${type}",\n      "root": "${root}",\n      "entryFile": "${entryFile}",\n      "sourceRoot": "${root}/src",\n      "compilerOptions": { "tsConfigPath": "${root}/${tsconfig}" }\n    }`;
   const projects = [
     ...registry.services.map(
-      (s) => `    "${s.name}": ${project('application', `apps/${s.name}`, 'main', 'tsconfig.app.json')}`,
+      (s) =>
+        `    "${s.name}": ${project('application', `apps/${s.name}`, 'main', 'tsconfig.app.json')}`,
     ),
     ...LIBRARIES.map(
       (lib) => `    "${lib}": ${project('library', `libs/${lib}`, 'index', 'tsconfig.lib.json')}`,

@@ -24,7 +24,12 @@ export interface ServiceOps {
    * in Kubernetes. `devGenerated`: development mode makes one per process, so the dev overlay
    * leaves it out and runs one replica without an autoscaler.
    */
-  secrets: { name: string; composeComment: string[]; exampleComment: string[]; devGenerated?: boolean }[];
+  secrets: {
+    name: string;
+    composeComment: string[];
+    exampleComment: string[];
+    devGenerated?: boolean;
+  }[];
 }
 
 const DEFAULTS: Omit<ServiceOps, 'description'> = {
@@ -46,7 +51,10 @@ const OPS: Record<string, Partial<ServiceOps>> = {
     latencyHint: 'auth_password_hash_duration_seconds (argon2 on a starved CPU)',
     composeMemLimit: '512m',
     composeMemComment: 'argon2id takes 19 MiB per hash in flight.',
-    resources: { requests: { cpu: '250m', memory: '192Mi' }, limits: { cpu: '2', memory: '512Mi' } },
+    resources: {
+      requests: { cpu: '250m', memory: '192Mi' },
+      limits: { cpu: '2', memory: '512Mi' },
+    },
     hpa: {
       averageUtilization: 60,
       comment: 'argon2id saturates a core per login in flight: scale before latency suffers.',

@@ -1,5 +1,12 @@
 import { opsOf } from './ops';
-import { GENERATED, lines, pascalName, shortName, type RegistryService, type ServiceRegistry } from './model';
+import {
+  GENERATED,
+  lines,
+  pascalName,
+  shortName,
+  type RegistryService,
+  type ServiceRegistry,
+} from './model';
 
 /** 0.010000000000000009 -> 0.01: numbers as a person writes them. */
 export function tidy(value: number): number {
@@ -201,7 +208,8 @@ export function alertsFile(registry: ServiceRegistry): string {
     const l = latency(s);
     return `#   ${l.slo.padEnd(21)} ${l.objective} of ${s.name} requests finish under ${l.threshold} (budget ${l.budgetText})`;
   });
-  const count = ['one', 'two', 'three', 'four', 'five', 'six'][slos.length] ?? String(slos.length + 1);
+  const count =
+    ['one', 'two', 'three', 'four', 'five', 'six'][slos.length] ?? String(slos.length + 1);
   return (
     lines(
       `# ${GENERATED}`,
