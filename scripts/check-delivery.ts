@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { checkKubernetes } from './check-k8s';
+import { appEnvNames, checkKubernetes, renderKustomize } from './check-k8s';
 import { syncRegistry } from './registry/generate';
 import { loadRegistry, shortName, pascalName } from './registry/model';
 import { opsOf } from './registry/ops';
@@ -111,11 +111,17 @@ async function main(): Promise<number> {
       'rules',
       'prometheus/alerts.yml',
     ]);
-    run('promtool test rules prometheus/alerts.test.yml', 'promtool', [
-      'test',
-      'rules',
-      'prometheus/alerts.test.yml',
-    ]);
+    run(
+      'promtool test rules prometheus/alerts.test.yml prometheus/alerts.registry.test.yml',
+      'promtool',
+      [
+        'test',
+        'rules',
+        'prometheus/alerts.test.yml',
+        'prometheus/alerts.registry.test.yml',
+        'prometheus/alerts.registry.test.yml',
+      ],
+    );
   } else {
     skip(
       'promtool checks (config, rules, rule unit tests, PromQL of dashboards): promtool not installed (apt-get install prometheus)',
@@ -191,52 +197,6 @@ async function main(): Promise<number> {
     'Not checked here (needs a Docker engine or a cluster): docker build, compose up, kubectl apply.',
   );
   return 0;
-}
-
-/**
- * Renders base, dev, production (secrets.env from the example with dummy values), production
- * with the prometheus-operator component, and the root kustomization of a copy of `k8sDir`
- * into `outDir` as <name>.yaml (base, dev, production, check-components, root).
- */
-export function renderKustomize(
-  k8sDir: string,
-  outDir: string,
-  report: (target: string, ok: boolean, stderr: string) => void,
-): void {
-  const copy = path.join(outDir, 'k8s');
-  fs.cpSync(k8sDir, copy, { recursive: true });
-  const example = fs.readFileSync(
-    path.join(copy, 'overlays/production/secrets.env.example'),
-    'utf8',
-  );
-  fs.writeFileSync(
-    path.join(copy, 'overlays/production/secrets.env'),
-    example.replace(/^([A-Z_]+)=$/gm, '$1=check-delivery-$1'),
-  );
-  fs.mkdirSync(path.join(copy, 'overlays/check-components'));
-  fs.writeFileSync(
-    path.join(copy, 'overlays/check-components/kustomization.yaml'),
-    'namespace: keel\nresources: [../production]\ncomponents: [../../components/prometheus-operator]\n',
-  );
-  for (const target of [
-    'base',
-    'overlays/dev',
-    'overlays/production',
-    'overlays/check-components',
-    '',
-  ]) {
-    const out = path.join(outDir, `${target ? path.basename(target) : 'root'}.yaml`);
-    const result = spawnSync('kubectl', ['kustomize', path.join(copy, target)], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (result.status === 0) {
-      fs.writeFileSync(out, result.stdout);
-      report(target, true, '');
-    } else {
-      report(target, false, result.stderr ?? String(result.error));
-    }
-  }
 }
 
 async function fileChecks(
@@ -389,39 +349,7 @@ async function fileChecks(
     }
   }
 
-  // Environment variables: quoted or back-quoted names in the config readers, and CONTRACT §2.
-  const configReaders = [
-    'libs/platform/src/config/base-config.ts',
-    ...APPS.filter((a) => fs.existsSync(rel('apps', a, 'src', 'config')))
-      .map((a) =>
-        fs
-          .readdirSync(rel('apps', a, 'src', 'config'))
-          .filter((f: Json) => !f.includes('spec'))
-          .map((f: Json) => `apps/${a}/src/config/${f}`),
-      )
-      .flat(),
-    'libs/observability/src/tracing/tracing-settings.ts',
-    'libs/observability/src/errors/sentry-settings.ts',
-  ];
-  const envNames = new Set<string>();
-  // Each app reads <STEM>_URL of the services it calls (readServiceUrl).
-  for (const s of registry.services) {
-    envNames.add(`${s.envStem}_URL`);
-  }
-  for (const file of configReaders) {
-    for (const m of read(file).matchAll(/[`'"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT|HOST)[`'"]/g)) {
-      envNames.add(m[1]);
-    }
-  }
-  const contract = fs.existsSync(rel('..', 'shared', 'CONTRACT.md'))
-    ? fs.readFileSync(rel('..', 'shared', 'CONTRACT.md'), 'utf8')
-    : '';
-  const section2 = contract.split(/^## /m).find((s: Json) => s.startsWith('2.')) ?? '';
-  for (const m of section2.matchAll(/^\| (.*?) \|/gm)) {
-    for (const n of m[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)) {
-      envNames.add(n[1]);
-    }
-  }
+  const envNames = appEnvNames(root, registry);
   const envProblems = (where: string, names: Iterable<string>): string[] =>
     [...names]
       .filter((n) => !envNames.has(n))
@@ -836,10 +764,12 @@ async function fileChecks(
         'alertmanager.yml: inhibition `equal` labels must exist on the alerts (platform is an external label)',
       );
     }
+    const ruleTests: Json[] = [
+      'prometheus/alerts.test.yml',
+      'prometheus/alerts.registry.test.yml',
+    ].flatMap((file) => one(file).tests ?? []);
     const tested = new Set<string>(
-      (one('prometheus/alerts.test.yml').tests ?? []).flatMap((t: Json) =>
-        (t.alert_rule_test ?? []).map((a: Json) => a.alertname),
-      ),
+      ruleTests.flatMap((t: Json) => (t.alert_rule_test ?? []).map((a: Json) => a.alertname)),
     );
     for (const a of alerts) {
       if (!tested.has(a)) {
@@ -848,7 +778,7 @@ async function fileChecks(
     }
     const firing = new Set<string>();
     const quiet = new Set<string>();
-    for (const t of one('prometheus/alerts.test.yml').tests ?? []) {
+    for (const t of ruleTests) {
       for (const a of t.alert_rule_test ?? []) {
         (a.exp_alerts?.length ? firing : quiet).add(a.alertname);
       }

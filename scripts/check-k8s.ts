@@ -6,8 +6,10 @@
  */
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any -- rendered objects are read by their known shape */
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { type ServiceRegistry } from './registry/model';
+import { loadRegistry, type ServiceRegistry } from './registry/model';
 import { opsOf } from './registry/ops';
 
 type Json = any;
@@ -15,7 +17,7 @@ const PROBE_PATHS = new Set(['/health/live', '/health/ready']);
 const HASHED = /-[a-z0-9]{10}$/;
 
 /** Validates one object with its kubernetes-models class; returns problems. */
-async function schemaProblems(root: string, doc: Json): Promise<string[]> {
+async function schemaProblems(doc: Json): Promise<string[]> {
   const [group, version] = doc.apiVersion.includes('/')
     ? doc.apiVersion.split('/')
     : ['', doc.apiVersion];
@@ -30,7 +32,7 @@ async function schemaProblems(root: string, doc: Json): Promise<string[]> {
   let file: string;
   try {
     file = require
-      .resolve(`${pkg}/package.json`, { paths: [root] })
+      .resolve(`${pkg}/package.json`, { paths: [__dirname] })
       .replace(/package\.json$/, `${sub}/${doc.kind}.js`);
   } catch {
     return [`${pkg} is not installed (npm ci)`];
@@ -168,7 +170,7 @@ export async function checkKubernetes({
     const pss: string[] = [];
     for (const doc of docs) {
       const where = `${overlay}: ${doc.kind} ${doc.metadata?.name}`;
-      for (const p of await schemaProblems(root, doc)) {
+      for (const p of await schemaProblems(doc)) {
         schema.push(`${where}: ${p}`);
       }
       const spec =
@@ -478,4 +480,149 @@ export async function checkKubernetes({
         .map((k: Json) => `${k} missing`),
     );
   }
+}
+
+/**
+ * The environment variables the apps read: quoted or back-quoted names in the config
+ * readers, `<STEM>_URL` of every registry service (readServiceUrl), and CONTRACT §2's table.
+ */
+export function appEnvNames(root: string, registry: ServiceRegistry): Set<string> {
+  const rel = (...p: string[]): string => path.join(root, ...p);
+  const configDirs = registry.services
+    .map((s) => `apps/${s.name}/src/config`)
+    .filter((dir) => fs.existsSync(rel(dir)));
+  const configReaders = [
+    'libs/platform/src/config/base-config.ts',
+    ...configDirs.flatMap((dir) =>
+      fs
+        .readdirSync(rel(dir))
+        .filter((f) => !f.includes('spec'))
+        .map((f) => `${dir}/${f}`),
+    ),
+    'libs/observability/src/tracing/tracing-settings.ts',
+    'libs/observability/src/errors/sentry-settings.ts',
+  ].filter((file) => fs.existsSync(rel(file)));
+  const envNames = new Set<string>(registry.services.map((s) => `${s.envStem}_URL`));
+  for (const file of configReaders) {
+    for (const m of fs
+      .readFileSync(rel(file), 'utf8')
+      .matchAll(/[`'"]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT|HOST)[`'"]/g)) {
+      envNames.add(m[1]);
+    }
+  }
+  const contractFile = rel('..', 'shared', 'CONTRACT.md');
+  const contract = fs.existsSync(contractFile) ? fs.readFileSync(contractFile, 'utf8') : '';
+  const section2 = contract.split(/^## /m).find((s) => s.startsWith('2.')) ?? '';
+  for (const m of section2.matchAll(/^\| (.*?) \|/gm)) {
+    for (const n of m[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)) {
+      envNames.add(n[1]);
+    }
+  }
+  return envNames;
+}
+
+/**
+ * Renders base, dev, production (secrets.env from the example with dummy values), production
+ * with the prometheus-operator component, and the root kustomization of a copy of `k8sDir`
+ * into `outDir` as <name>.yaml (base, dev, production, check-components, root).
+ */
+export function renderKustomize(
+  k8sDir: string,
+  outDir: string,
+  report: (target: string, ok: boolean, stderr: string) => void,
+): void {
+  const copy = path.join(outDir, 'k8s');
+  fs.cpSync(k8sDir, copy, { recursive: true });
+  const example = fs.readFileSync(
+    path.join(copy, 'overlays/production/secrets.env.example'),
+    'utf8',
+  );
+  fs.writeFileSync(
+    path.join(copy, 'overlays/production/secrets.env'),
+    example.replace(/^([A-Z_]+)=$/gm, '$1=check-delivery-$1'),
+  );
+  fs.mkdirSync(path.join(copy, 'overlays/check-components'));
+  fs.writeFileSync(
+    path.join(copy, 'overlays/check-components/kustomization.yaml'),
+    'namespace: keel\nresources: [../production]\ncomponents: [../../components/prometheus-operator]\n',
+  );
+  for (const target of [
+    'base',
+    'overlays/dev',
+    'overlays/production',
+    'overlays/check-components',
+    '',
+  ]) {
+    const out = path.join(outDir, `${target ? path.basename(target) : 'root'}.yaml`);
+    const result = spawnSync('kubectl', ['kustomize', path.join(copy, target)], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (result.status === 0) {
+      fs.writeFileSync(out, result.stdout);
+      report(target, true, '');
+    } else {
+      report(target, false, result.stderr ?? String(result.error));
+    }
+  }
+}
+
+/**
+ * On its own: renders `<root>/k8s` and runs the checks above against the registry at
+ * `--registry` (default `<root>/services.json`), the env names read from this repository's
+ * apps. check-delivery does the same for the repository; the registry test runs this on a
+ * generated copy (Jest cannot load kubernetes-models' ES modules in-process).
+ *
+ *   node -r ./scripts/ts-register.js scripts/check-k8s.ts --root <dir> [--registry <file>]
+ */
+async function cli(args: string[]): Promise<number> {
+  const option = (name: string): string | undefined => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const repo = path.join(__dirname, '..');
+  const root = path.resolve(option('--root') ?? repo);
+  const registry = loadRegistry(
+    path.resolve(option('--registry') ?? path.join(root, 'services.json')),
+  );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const jsYaml = require('js-yaml') as { loadAll(text: string): unknown[] };
+  let failed = 0;
+  const fail = (msg: string, details: string[] = []): void => {
+    failed += 1;
+    console.log([`FAIL  ${msg}`, ...details.map((d) => `      ${d}`)].join('\n'));
+  };
+  const renderedDir = fs.mkdtempSync(path.join(tmpdir(), 'keel-check-k8s-'));
+  try {
+    renderKustomize(path.join(root, 'k8s'), renderedDir, (target, ok, stderr) =>
+      ok
+        ? console.log(`ok    kubectl kustomize k8s/${target} renders`)
+        : fail(`kubectl kustomize k8s/${target} renders`, stderr.split('\n')),
+    );
+    await checkKubernetes({
+      root,
+      registry,
+      renderedDir,
+      loadAllYaml: (text) => jsYaml.loadAll(text),
+      envNames: appEnvNames(repo, registry),
+      ok: (msg) => console.log(`ok    ${msg}`),
+      fail,
+      skip: (msg) => fail(`${msg} (could not run)`),
+    });
+  } finally {
+    fs.rmSync(renderedDir, { recursive: true, force: true });
+  }
+  return failed ? 1 : 0;
+}
+
+if (require.main === module) {
+  cli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: Error) => {
+      console.log(`FAIL  check-k8s crashed: ${error.stack}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -14,7 +14,7 @@ import {
 } from './k8s';
 import { GENERATED, type ServiceRegistry } from './model';
 import { nestCliFile } from './nest';
-import { alertsFile, prometheusFile } from './prometheus';
+import { alertsFile, alertsRegistryTestFile, prometheusFile } from './prometheus';
 
 const DEV = 'k8s/overlays/dev/generated';
 
@@ -71,6 +71,7 @@ export function generatedFiles(registry: ServiceRegistry, root: string): Map<str
   files.set('prometheus/prometheus.yml', prometheusFile(registry));
   const alerts = alertsFile(registry);
   files.set('prometheus/alerts.yml', alerts);
+  files.set('prometheus/alerts.registry.test.yml', alertsRegistryTestFile(registry));
   const dashboards = dashboardFiles(registry);
   for (const [name, text] of dashboards) {
     files.set(`grafana/dashboards/${name}`, text);

@@ -458,3 +458,50 @@ export function alertsFile(registry: ServiceRegistry): string {
 `
   );
 }
+
+/**
+ * prometheus/alerts.registry.test.yml: the promtool tests that depend on the app list. For
+ * each app: KeelAppTargetsAbsent stays quiet while every app has a target and fires for
+ * exactly the app whose target disappears.
+ */
+export function alertsRegistryTestFile(registry: ServiceRegistry): string {
+  return lines(
+    `# ${GENERATED}`,
+    '#',
+    '# promtool test rules prometheus/alerts.registry.test.yml (check-delivery runs it beside',
+    '# the hand-written prometheus/alerts.test.yml). absent() sees what `up == 0` cannot: an app',
+    '# with no scrape target at all (deleted, or the selector finds nothing).',
+    'rule_files:',
+    '  - alerts.yml',
+    '',
+    'evaluation_interval: 1m',
+    '',
+    'tests:',
+    registry.services.flatMap((gone) => [
+      `  # ${gone.name} loses its target after 3 minutes; the others keep theirs.`,
+      '  - interval: 1m',
+      '    input_series:',
+      ...registry.services.flatMap((s, i) => [
+        `      - series: 'up{job="${s.name}",app="${s.name}",instance="10.0.0.${i + 1}:${s.port}"}'`,
+        `        values: '${s === gone ? '1 1 1' : '1x20'}'`,
+      ]),
+      '    alert_rule_test:',
+      '      - eval_time: 3m',
+      '        alertname: KeelAppTargetsAbsent',
+      '        exp_alerts: []',
+      '      - eval_time: 15m',
+      '        alertname: KeelAppTargetsAbsent',
+      '        exp_alerts:',
+      '          - exp_labels:',
+      '              severity: page',
+      `              app: ${gone.name}`,
+      '            exp_annotations:',
+      `              summary: 'Prometheus has no scrape target for ${gone.name}'`,
+      '              description: >-',
+      `                No target of ${gone.name} has been discovered for 5 minutes: its pods or`,
+      '                containers are gone, or the scrape configuration no longer finds them.',
+      '              runbook_url: docs/runbooks/keel-app-targets-absent.md',
+      '',
+    ]),
+  );
+}
