@@ -114,13 +114,7 @@ async function main(): Promise<number> {
     run(
       'promtool test rules prometheus/alerts.test.yml prometheus/alerts.registry.test.yml',
       'promtool',
-      [
-        'test',
-        'rules',
-        'prometheus/alerts.test.yml',
-        'prometheus/alerts.registry.test.yml',
-        'prometheus/alerts.registry.test.yml',
-      ],
+      ['test', 'rules', 'prometheus/alerts.test.yml', 'prometheus/alerts.registry.test.yml'],
     );
   } else {
     skip(
@@ -364,6 +358,7 @@ async function fileChecks(
     'prometheus/alerts.yml',
     'prometheus/alertmanager.yml',
     'prometheus/alerts.test.yml',
+    'prometheus/alerts.registry.test.yml',
     'grafana/provisioning/datasources/datasources.yml',
     'grafana/provisioning/dashboards/dashboards.yml',
     ...[
