@@ -1,8 +1,10 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   BadRequestException,
   ForbiddenException,
   Inject,
   Injectable,
+  Logger,
   type NestMiddleware,
   UnauthorizedException,
 } from '@nestjs/common';
@@ -12,7 +14,10 @@ import {
   SHED_DECISION,
   type ShedRequest,
 } from '@keel/observability/admission/load-shed.middleware';
-import { RequestContext } from '@keel/platform';
+import { CHAOS_HEADER } from '@keel/observability/chaos/chaos.constants';
+import { ChaosException } from '@keel/observability/chaos/chaos.exception';
+import { parseChaosHeader } from '@keel/observability/chaos/chaos-plan';
+import { APP_CONFIG, RequestContext } from '@keel/platform';
 import {
   AccessTokenVerifier,
   type AuthenticatedUser,
@@ -20,6 +25,7 @@ import {
   RequestLimiter,
 } from '@keel/security';
 import { type NextFunction, type Request, type Response } from 'express';
+import { type GatewayConfig } from '../config/gateway-config';
 import { ProxyService } from '../proxy/proxy.service';
 import { GatewayMetrics } from './gateway-metrics';
 import { ROUTE_TABLE } from './routing.constants';
@@ -42,6 +48,9 @@ type RoutedRequest = Request & ShedRequest & { user?: AuthenticatedUser };
  */
 @Injectable()
 export class GatewayRouterMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('Chaos');
+  private readonly chaosEnabled: boolean;
+  private readonly serviceName: string;
   private limiter!: RequestLimiter;
   private verifier!: AccessTokenVerifier;
 
@@ -50,7 +59,11 @@ export class GatewayRouterMiddleware implements NestMiddleware {
     private readonly proxy: ProxyService,
     private readonly metrics: GatewayMetrics,
     private readonly moduleRef: ModuleRef,
-  ) {}
+    @Inject(APP_CONFIG) config: GatewayConfig,
+  ) {
+    this.chaosEnabled = config.chaosEnabled === true;
+    this.serviceName = config.serviceName;
+  }
 
   async use(req: RoutedRequest, res: Response, next: NextFunction): Promise<void> {
     if (this.limiter === undefined) {
@@ -99,6 +112,34 @@ export class GatewayRouterMiddleware implements NestMiddleware {
     if (found.badParam !== undefined) {
       throw new BadRequestException(found.badParam);
     }
+    if (this.chaosEnabled) {
+      await this.chaos(req);
+    }
     await this.proxy.forward(req, res, route.upstream, found.upstreamPath);
+  }
+
+  /**
+   * `x-chaos` for the gateway (CONTRACT §7), where the chaos interceptor would run: after the
+   * edge's checks, before the forward, so a failed request changes nothing upstream.
+   */
+  private async chaos(req: Request): Promise<void> {
+    const plan = parseChaosHeader(req.headers[CHAOS_HEADER], this.serviceName);
+    if (!plan) {
+      return;
+    }
+    if (plan.ignored.length > 0) {
+      this.logger.warn({ ignored: plan.ignored }, 'x-chaos entries ignored');
+    }
+    if (plan.latencyMs === 0 && plan.fault === undefined) {
+      return;
+    }
+    const { latencyMs, fault } = plan;
+    this.logger.warn({ chaos: { latencyMs, fault } }, 'x-chaos applied');
+    if (latencyMs > 0) {
+      await delay(latencyMs);
+    }
+    if (fault === 'error') {
+      throw new ChaosException(this.serviceName, 'error');
+    }
   }
 }

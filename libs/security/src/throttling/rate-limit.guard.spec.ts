@@ -91,7 +91,8 @@ describe(RateLimitGuard.name, () => {
                 limit: 2,
                 windowMs: 60_000,
                 routes: [{ method: 'POST', path: '/login' }],
-                by: (req) => (req.body as { email?: string } | undefined)?.email,
+                by: (req) =>
+                  (req.body as { email?: string } | undefined)?.email?.trim().toLowerCase(),
                 countStatuses: [401],
               },
             ],
