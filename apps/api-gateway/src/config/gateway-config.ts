@@ -52,6 +52,7 @@ export function loadRegistry(env: Env): ServiceRegistry {
  * default its registry port on 127.0.0.1) and waited for as its registry entry's `upstream`
  * says; `UPSTREAM_CONNECT_TIMEOUT` and `UPSTREAM_TIMEOUT` override that for every upstream,
  * `<STEM>_CONNECT_TIMEOUT` and `<STEM>_TIMEOUT` (e.g. `AUTH_SERVICE_TIMEOUT`) for one.
+ * `SHED_MAX_IN_FLIGHT` defaults to 32 × (1 + number of upstreams), 96 with two.
  */
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const registry = loadRegistry(env);
@@ -77,5 +78,12 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     r.fail('KEEL_SERVICES_FILE', `the registry has no ${TOKEN_ISSUER} to check tokens with`, '');
   }
   r.done();
-  return { ...base, registry, upstreams };
+  // The gateway's in-flight requests are mostly waits on upstreams, each of which admits its
+  // own SHED_MAX_IN_FLIGHT before refusing fast: unless set, the gateway admits its own share
+  // plus one per upstream.
+  const admission =
+    r.raw('SHED_MAX_IN_FLIGHT') === undefined
+      ? { ...base.admission, maxInFlight: base.admission.maxInFlight * (1 + services.length) }
+      : base.admission;
+  return { ...base, registry, upstreams, admission };
 }
