@@ -4,17 +4,16 @@ import {
   Module,
   type NestModule,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { type BaseConfig, DRAIN_LISTENER } from '@keel/platform';
 import { LoggerModule } from 'nestjs-pino';
 import { AdmissionControl } from './admission/admission-control.service';
-import { LoadShedGuard } from './admission/load-shed.guard';
-import { LoadShedMiddleware } from './admission/load-shed.middleware';
 import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
-import { loggerParams } from './logging/logger-params.factory';
+import { AccessLog, ROOT_LOGGER } from './logging/access-log';
+import { loggerParams, rootLogger } from './logging/logger-params.factory';
 import { RequestContextMiddleware } from './logging/request-context.middleware';
 import { DependencyMonitor } from './health/dependency.monitor';
 import { HealthController } from './health/health.controller';
@@ -59,11 +58,12 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
   static override forRoot(options: ObservabilityModuleOptions): DynamicModule {
     const base = super.forRoot(options);
     MetricsService.configure(options.serviceName);
+    const logger = rootLogger(options);
     return {
       ...base,
       global: true,
       imports: [
-        LoggerModule.forRoot(loggerParams(options)),
+        LoggerModule.forRoot(loggerParams(logger)),
         // Its controller is ours (content negotiation); its options provider makes
         // `makeCounterProvider()` + `@InjectMetric()` usable too. Node.js defaults are
         // collected by MetricsService, once per process.
@@ -78,13 +78,14 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
       providers: [
         ...(base.providers ?? []),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_GUARD, useClass: LoadShedGuard },
         // Only where chaos is on: a global interceptor costs every request an rxjs pipeline
         // and an AsyncResource binding in Nest's interceptor chain, even when it passes.
         ...(options.chaosEnabled === true
           ? [{ provide: APP_INTERCEPTOR, useClass: ChaosInterceptor }]
           : []),
         MetricsService,
+        { provide: ROOT_LOGGER, useValue: logger },
+        { provide: AccessLog, useValue: new AccessLog(logger) },
         HttpMetricsRecorder,
         DbPoolCollector,
         ReadinessState,
@@ -104,6 +105,6 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware, LoadShedMiddleware).forRoutes('*');
+    consumer.apply(RequestContextMiddleware).forRoutes('*');
   }
 }

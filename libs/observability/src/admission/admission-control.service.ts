@@ -64,21 +64,39 @@ export class AdmissionControl implements OnModuleDestroy {
    * call the returned function exactly once when it is done.
    */
   admit(): () => void {
-    const { maxInFlight, maxEventLoopDelayMs } = this.options;
-    if (maxInFlight > 0 && this.inFlight >= maxInFlight) {
-      throw this.shed('in_flight');
+    const refusal = this.tryAdmit();
+    if (refusal) {
+      throw refusal;
     }
-    if (maxEventLoopDelayMs > 0 && this.loopDelayMs > maxEventLoopDelayMs) {
-      throw this.shed('event_loop_delay');
-    }
-    this.inFlight += 1;
     let done = false;
     return () => {
       if (!done) {
         done = true;
-        this.inFlight -= 1;
+        this.release();
       }
     };
+  }
+
+  /**
+   * The allocation-free form of {@link admit} for the request path: `undefined` when the
+   * request is admitted (the caller then calls {@link release} exactly once when it is done),
+   * otherwise the counted refusal.
+   */
+  tryAdmit(): ServiceOverloadedException | undefined {
+    const { maxInFlight, maxEventLoopDelayMs } = this.options;
+    if (maxInFlight > 0 && this.inFlight >= maxInFlight) {
+      return this.shed('in_flight');
+    }
+    if (maxEventLoopDelayMs > 0 && this.loopDelayMs > maxEventLoopDelayMs) {
+      return this.shed('event_loop_delay');
+    }
+    this.inFlight += 1;
+    return undefined;
+  }
+
+  /** Frees the slot of a request admitted by {@link tryAdmit}. */
+  release(): void {
+    this.inFlight -= 1;
   }
 
   /** Counts a refusal and returns the exception to throw. */
