@@ -1,9 +1,4 @@
-import {
-  type DynamicModule,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-} from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
@@ -14,7 +9,6 @@ import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { AccessLog, ROOT_LOGGER } from './logging/access-log';
 import { loggerParams, rootLogger } from './logging/logger-params.factory';
-import { RequestContextMiddleware } from './logging/request-context.middleware';
 import { DependencyMonitor } from './health/dependency.monitor';
 import { HealthController } from './health/health.controller';
 import { type HealthOptions } from './health/health-options.interface';
@@ -37,7 +31,7 @@ import { type ObservabilityModuleOptions } from './observability-options.interfa
  * more), and `/health/live` + `/health/ready`. Import once in the root module with `forRoot`.
  */
 @Module({})
-export class ObservabilityModule extends ObservabilityConfigurableModule implements NestModule {
+export class ObservabilityModule extends ObservabilityConfigurableModule {
   /**
    * `forRoot` from an app's validated configuration; `health` adds readiness checks beyond
    * the database and Redis (the gateway's upstreams).
@@ -102,9 +96,5 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
         DRAIN_LISTENER,
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware).forRoutes('*');
   }
 }

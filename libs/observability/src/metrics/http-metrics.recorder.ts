@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type Gauge } from 'prom-client';
-import { isOperationalPath } from '@keel/platform';
+import { isOperationalPath, RequestContext } from '@keel/platform';
 import { AdmissionControl } from '../admission/admission-control.service';
 import { writeRefusal } from '../admission/refusal-response';
 import { AccessLog } from '../logging/access-log';
@@ -56,11 +56,18 @@ export class HttpMetricsRecorder implements OnApplicationBootstrap, OnModuleDest
   /** The server's own `request` listeners (Express), called for admitted requests. */
   private downstream: RequestListener[] = [];
   private readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.track(req, res)) {
+    const requestId = this.track(req, res);
+    if (requestId === undefined) {
+      return;
+    }
+    // The request's context (request id, chaos header) for everything serving it: entered
+    // here rather than in a Nest middleware, which cost an Express layer per request.
+    const chaos = req.headers['x-chaos'];
+    RequestContext.run(typeof chaos === 'string' ? { requestId, chaos } : { requestId }, () => {
       for (const next of this.downstream) {
         next.call(this.server, req, res);
       }
-    }
+    });
   };
 
   constructor(
@@ -103,17 +110,19 @@ export class HttpMetricsRecorder implements OnApplicationBootstrap, OnModuleDest
     }
   }
 
-  /** Observes a request; `false` when it was refused (and answered) here. */
-  private track(req: IncomingMessage, res: ServerResponse): boolean {
+  /**
+   * Observes a request and returns its id (resolved and echoed on the response before any
+   * handler can fail), or `undefined` when it was refused and answered here.
+   */
+  private track(req: IncomingMessage, res: ServerResponse): string | undefined {
+    const requestId = resolveRequestId(req, res);
     if (isOperationalPath(req.url)) {
-      return true;
+      return requestId;
     }
     const start = process.hrtime.bigint();
     // Captured now, inside the server span; the close event may run outside it.
     const ids = activeTraceIds();
     const exemplar = ids ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
-    // Resolved (and echoed on the response) before any handler can fail.
-    const requestId = resolveRequestId(req, res);
     const admission = this.admission;
     const refusal = admission?.tryAdmit();
     this.inFlight.inc();
@@ -136,8 +145,8 @@ export class HttpMetricsRecorder implements OnApplicationBootstrap, OnModuleDest
     });
     if (refusal) {
       writeRefusal(res, refusal, requestId, ids?.traceId ?? '');
-      return false;
+      return undefined;
     }
-    return true;
+    return requestId;
   }
 }
