@@ -8,6 +8,12 @@ import { ServiceOverloadedException } from './service-overloaded.exception';
 
 /** How often the event-loop delay is sampled (ms). */
 const SAMPLE_INTERVAL_MS = 20;
+/**
+ * Requests always admitted whatever the event-loop delay: a late loop refuses only beyond
+ * this many in flight, so a process on a contended machine keeps serving at a low concurrency
+ * instead of refusing everything (the refusals of a collapsed process kept its loop late).
+ */
+export const MIN_IN_FLIGHT_UNDER_DELAY = 4;
 
 /**
  * Admission control: past capacity a process answers 503 at once instead of queueing
@@ -55,6 +61,11 @@ export class AdmissionControl implements OnModuleDestroy {
     }
   }
 
+  /** The event-loop delay the last samples saw (ms; 0 while that criterion is off). */
+  get eventLoopDelayMs(): number {
+    return this.loopDelayMs;
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.sampler);
   }
@@ -87,7 +98,11 @@ export class AdmissionControl implements OnModuleDestroy {
     if (maxInFlight > 0 && this.inFlight >= maxInFlight) {
       return this.shed('in_flight');
     }
-    if (maxEventLoopDelayMs > 0 && this.loopDelayMs > maxEventLoopDelayMs) {
+    if (
+      maxEventLoopDelayMs > 0 &&
+      this.loopDelayMs > maxEventLoopDelayMs &&
+      this.inFlight >= MIN_IN_FLIGHT_UNDER_DELAY
+    ) {
       return this.shed('event_loop_delay');
     }
     this.inFlight += 1;
