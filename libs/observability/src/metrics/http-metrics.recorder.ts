@@ -1,10 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-  Optional,
-} from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type Gauge } from 'prom-client';
 import { isOperationalPath, RequestContext } from '@keel/platform';
@@ -49,7 +44,7 @@ export function routeLabel(req: IncomingMessage): string {
  * request rates and error ratios, nor fill the log.
  */
 @Injectable()
-export class HttpMetricsRecorder implements OnApplicationBootstrap, OnModuleDestroy {
+export class HttpMetricsRecorder implements OnApplicationBootstrap {
   private readonly duration: DurationHistogram<'method' | 'route' | 'status_code'>;
   private readonly inFlight: Gauge;
   private server: Server | undefined;
@@ -89,25 +84,20 @@ export class HttpMetricsRecorder implements OnApplicationBootstrap, OnModuleDest
 
   onApplicationBootstrap(): void {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    if (server && typeof server.listeners === 'function') {
-      // In front of Express, so the clock starts before it does any work and a refused
-      // request costs it nothing.
-      this.downstream = server.listeners('request') as RequestListener[];
-      server.removeAllListeners('request');
-      server.on('request', this.listener);
-      this.server = server;
+    if (!server || typeof server.listeners !== 'function' || this.server === server) {
+      return;
     }
-  }
-
-  onModuleDestroy(): void {
-    const server = this.server;
-    if (server) {
-      server.removeListener('request', this.listener);
-      for (const next of this.downstream) {
-        server.on('request', next);
-      }
-      this.server = undefined;
+    const downstream = server.listeners('request') as RequestListener[];
+    if (downstream.length === 0) {
+      return; // nothing to stand in front of (no HTTP handler yet): observe nothing
     }
+    // In front of Express, so the clock starts before it does any work and a refused request
+    // costs it nothing. It stays through shutdown: requests served while the app drains keep
+    // their context, metrics, access line and admission.
+    this.downstream = downstream;
+    server.removeAllListeners('request');
+    server.on('request', this.listener);
+    this.server = server;
   }
 
   /**
