@@ -75,4 +75,11 @@ describe(AccessLog.name, () => {
     quiet.access.write(req('/a'), res(200), 'r', undefined, 1);
     expect(quiet.lines()).toEqual([]);
   });
+
+  it('logs the path as requested when Express rewrote url inside mounted middleware', () => {
+    const { access, lines } = capture();
+    const mounted = { method: 'POST', url: '/', originalUrl: '/api/v1/auth/register' };
+    access.write(mounted as unknown as IncomingMessage, res(201), 'r', undefined, 1);
+    expect(lines()[0].req).toEqual({ method: 'POST', url: '/api/v1/auth/register' });
+  });
 });

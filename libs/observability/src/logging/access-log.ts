@@ -36,7 +36,9 @@ export class AccessLog {
     if (!this.logger.isLevelEnabled(level)) {
       return;
     }
-    const url = req.url ?? '';
+    // Express rewrites `url` inside mounted middleware (the gateway's forwarding path ends the
+    // response there); `originalUrl` is the path as requested, `url` where Express never ran.
+    const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
     const line = {
       requestId,
       ...(ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {}),
