@@ -104,6 +104,8 @@ describe('npm run new-service', () => {
       root: copy,
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '200' },
       appEnv: { [NAME]: { RATE_LIMIT_SERVICE: `${SERVICE_LIMIT}/60s` } },
+      // Four apps start at once on a machine that may be busy with the rest of the suite.
+      startTimeoutMs: 60_000,
     });
     user = await registerAndLogin(platform.gatewayUrl);
   });
