@@ -66,6 +66,7 @@ describe('npm run new-service', () => {
   let platform: Platform;
   let receiver: OtlpReceiver;
   let user: TestUser;
+  let ownSuite: Promise<{ ok: boolean; output: string }>;
 
   beforeAll(async () => {
     copy = mkdtempSync(join(tmpdir(), 'keel-new-service-'));
@@ -94,8 +95,22 @@ describe('npm run new-service', () => {
       join(copy, 'tsconfig.new-service.json'),
       JSON.stringify({ extends: './tsconfig.json', include: [`apps/${NAME}/**/*.ts`] }),
     );
-    const tsc = join(copy, 'node_modules', '.bin', 'tsc');
-    const typeCheck = run(tsc, ['--noEmit', '-p', 'tsconfig.new-service.json'], { cwd: copy });
+    const bin = (tool: string): string => join(copy, 'node_modules', '.bin', tool);
+    const typeCheck = run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.new-service.json'], {
+      cwd: copy,
+    });
+    // The generated e2e suite, as a developer runs it right after the command.
+    ownSuite = run(
+      bin('jest'),
+      ['--ci', '--selectProjects', 'e2e', '--runInBand', '--testPathPatterns', `apps/${NAME}/`],
+      { cwd: copy },
+    ).then(
+      (done) => ({ ok: true, output: done.stderr }),
+      (error: { stderr?: string; message: string }) => ({
+        ok: false,
+        output: error.stderr ?? error.message,
+      }),
+    );
     await run('node', ['scripts/build.js', '--transpile-only', NAME, GATEWAY], { cwd: copy });
     await typeCheck;
 
@@ -113,6 +128,7 @@ describe('npm run new-service', () => {
   afterAll(async () => {
     await platform?.stop();
     await receiver?.close();
+    await ownSuite;
     if (copy) {
       rmSync(copy, { recursive: true, force: true });
     }
@@ -160,6 +176,14 @@ describe('npm run new-service', () => {
     await expect(
       run('node', ['scripts/new-service.js', NAME], { cwd: copy }),
     ).rejects.toMatchObject({ stderr: expect.stringContaining('already in services.json') });
+  });
+
+  it('passes its own generated e2e suite', async () => {
+    const { ok, output } = await ownSuite;
+    expect({ ok, summary: output.split('\n').filter((line) => /^Tests:/.test(line)) }).toEqual({
+      ok: true,
+      summary: [expect.stringMatching(/^Tests: +\d+ passed, \d+ total$/)],
+    });
   });
 
   it('creates and reads a record through the gateway, in one trace across both hops', async () => {
