@@ -172,10 +172,24 @@ describe('npm run new-service', () => {
     ]);
   });
 
-  it('refuses a name that is taken', async () => {
-    await expect(
-      run('node', ['scripts/new-service.js', NAME], { cwd: copy }),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining('already in services.json') });
+  it.each([
+    [[NAME], 'orders-service is already in services.json'],
+    [['Orders'], 'is not a service name'],
+    [['orders'], 'is not a service name'],
+    [['billing-service', '--port', '3001'], "port 3001 is already auth-service's"],
+    [
+      ['billing-service', '--prefix', 'users'],
+      'the prefix /users is already routed to users-service',
+    ],
+    [['billing-service', '--prefix', 'Bad/Path'], 'one path segment'],
+  ])('refuses %j, changing nothing', async (args, message) => {
+    const before = git(copy, 'status', '--porcelain', '--untracked-files=all');
+    const refused = await run('node', ['scripts/new-service.js', ...args], { cwd: copy }).then(
+      () => ({ stderr: 'it succeeded' }),
+      (error: { stderr: string }) => error,
+    );
+    expect(refused.stderr).toContain(message);
+    expect(git(copy, 'status', '--porcelain', '--untracked-files=all')).toBe(before);
   });
 
   it('passes its own generated e2e suite', async () => {
