@@ -81,11 +81,11 @@ describe('npm run new-service', () => {
       .filter(Boolean)
       .map((line) => line.slice(3));
 
-    // The apps whose registry entry did not change run as this repository built them; the
-    // new one and the gateway (services.json is bundled into each app) build in the copy,
-    // without their type check, which runs beside them on the new app alone.
+    // The apps already in the registry run as this checkout built them (the gateway reads
+    // the copy's services.json through KEEL_SERVICES_FILE); only the new one builds in the
+    // copy, without its type check, which runs beside it.
     mkdirSync(join(copy, 'dist', 'apps'), { recursive: true });
-    for (const service of REGISTRY.upstreams()) {
+    for (const service of REGISTRY.services) {
       symlinkSync(
         join(ROOT, 'dist', 'apps', service.name),
         join(copy, 'dist', 'apps', service.name),
@@ -111,7 +111,7 @@ describe('npm run new-service', () => {
         output: error.stderr ?? error.message,
       }),
     );
-    await run('node', ['scripts/build.js', '--transpile-only', NAME, GATEWAY], { cwd: copy });
+    await run('node', ['scripts/build.js', '--transpile-only', NAME], { cwd: copy });
     await typeCheck;
 
     receiver = await startOtlpReceiver();

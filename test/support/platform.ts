@@ -32,7 +32,7 @@ import { waitFor } from './wait';
  * ```
  *
  * The apps are the ones `services.json` lists (`ALL_APPS`); `root` starts those of another
- * copy of the repository (its registry, its `dist/`).
+ * copy of the repository (its registry, also as `KEEL_SERVICES_FILE`, and its `dist/`).
  *
  * Set `KEEL_TEST_ECHO_LOGS=1` to see every app's output on stderr while a suite runs.
  */
@@ -230,6 +230,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         HOST: '127.0.0.1',
         PORT: String(ports[app]),
         KEEL_DATA_DIR: dataDir,
+        // Another copy's registry, for the apps that read it at run time (the gateway's
+        // routes); each app's own entry is the one built into it.
+        KEEL_SERVICES_FILE: root === ROOT ? undefined : join(root, 'services.json'),
         // `<ENV_STEM>_URL` of every app of the registry (AUTH_SERVICE_URL, …).
         ...Object.fromEntries(
           registry.services.map((service) => [`${service.envStem}_URL`, url(service.name)]),
