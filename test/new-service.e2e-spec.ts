@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   rmSync,
@@ -45,7 +46,9 @@ function copyRepository(target: string): void {
     encoding: 'utf8',
   })
     .split('\0')
-    .filter((file) => file !== '' && existsSync(join(ROOT, file)));
+    // Regular files only: a node_modules symlink is not matched by `node_modules/` in .gitignore.
+    .filter((file) => file !== '' && existsSync(join(ROOT, file)))
+    .filter((file) => lstatSync(join(ROOT, file)).isFile());
   for (const file of files) {
     mkdirSync(dirname(join(target, file)), { recursive: true });
     copyFileSync(join(ROOT, file), join(target, file));
