@@ -247,7 +247,7 @@ describe('npm run new-service', () => {
     expect(line).toMatchObject({ requestId, trace_id: traceId, service: NAME });
   });
 
-  it('exposes its request metrics under its route templates', async () => {
+  it('exposes its request metrics under its route templates and is ready, for the gateway too', async () => {
     const families = parseExposition(
       (await request(platform.apps[NAME].url).get('/metrics').expect(200)).text,
       'prometheus',
@@ -261,6 +261,9 @@ describe('npm run new-service', () => {
     ).toBeGreaterThanOrEqual(1);
     const ready = await request(platform.apps[NAME].url).get('/health/ready').expect(200);
     expect(ready.body.details.database.status).toBe('up');
+    // The gateway watches it like every other upstream.
+    const gateway = await request(platform.gatewayUrl).get('/health/ready').expect(200);
+    expect(gateway.body.dependencies[NAME]?.status).toBe('up');
   });
 
   it('answers 401 without a token and the error body on invalid input', async () => {
