@@ -101,6 +101,11 @@ describe('npm run new-service', () => {
     const bin = (tool: string): string => join(copy, 'node_modules', '.bin', tool);
     const typeCheck = run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.new-service.json'], {
       cwd: copy,
+    }).catch((error: { stdout?: string; message: string }) => {
+      // tsc reports on stdout.
+      throw new Error(
+        `the generated service does not type-check:\n${error.stdout ?? error.message}`,
+      );
     });
     // The generated e2e suite, as a developer runs it right after the command.
     ownSuite = run(
