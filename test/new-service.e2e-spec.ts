@@ -119,8 +119,10 @@ describe('npm run new-service', () => {
         output: error.stderr ?? error.message,
       }),
     );
-    await run('node', ['scripts/build.js', '--transpile-only', NAME], { cwd: copy });
-    await typeCheck;
+    await Promise.all([
+      run('node', ['scripts/build.js', '--transpile-only', NAME], { cwd: copy }),
+      typeCheck,
+    ]);
 
     receiver = await startOtlpReceiver();
     platform = await startPlatform({
