@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { loadRegistry } from '../scripts/registry/model';
 import { type MetricFamily, parseExposition } from './support/exposition';
 import { registerAndLogin, uniqueEmail } from './support/http';
 import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver';
@@ -65,7 +66,11 @@ function interpolate(value: string, vars: Record<string, string | undefined>): s
  * What the harness decides on this machine (ports, upstream URLs, the test database) is left
  * to it; every other variable is exactly what the delivery file sets.
  */
-const HARNESS_OWNED = ['PORT', 'AUTH_SERVICE_URL', 'USERS_SERVICE_URL', 'DATABASE_URL'];
+const HARNESS_OWNED = [
+  'PORT',
+  'DATABASE_URL',
+  ...loadRegistry(join(ROOT, 'services.json')).services.map((s) => `${s.envStem}_URL`),
+];
 
 function localize(env: Record<string, string>, otlpUrl: string, redisUrl: string): EnvPatch {
   const out: EnvPatch = { ...env };

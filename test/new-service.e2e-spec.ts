@@ -182,6 +182,21 @@ describe('npm run new-service', () => {
     ]);
   });
 
+  it('brings along what npm run sync:registry generates from services.json', async () => {
+    for (const file of [
+      'nest-cli.json',
+      'docker/docker-compose.yml',
+      'docker/postgres-init.sql',
+      'prometheus/prometheus.yml',
+      `grafana/dashboards/keel-${NAME}.json`,
+      `k8s/base/${NAME}.yaml`,
+    ]) {
+      expect(changed).toContain(file);
+    }
+    const check = await run('npm', ['run', '--silent', 'check:registry'], { cwd: copy });
+    expect(check.stdout).toContain('generated files match');
+  });
+
   it.each([
     [[NAME], 'orders-service is already in services.json'],
     [['Orders'], 'is not a service name'],

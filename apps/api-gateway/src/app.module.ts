@@ -5,8 +5,8 @@ import {
   type NestModule,
 } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
-import { ConfigModule } from '@keel/platform';
-import { gatewayRateLimiters, jwksSource, SecurityModule } from '@keel/security';
+import { ConfigModule, REVOCATION_FEED_PATH, serviceEndpoint } from '@keel/platform';
+import { gatewayRateLimiters, JWKS_PATH, SecurityModule } from '@keel/security';
 import { CompressionMiddleware } from './compression/compression.middleware';
 import { type GatewayConfig } from './config/gateway-config';
 import { ProxyModule } from './proxy/proxy.module';
@@ -20,14 +20,15 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         ObservabilityModule.forApp(config, {
           upstreams: [
-            { name: 'auth-service', url: config.authServiceUrl },
-            { name: 'users-service', url: config.usersServiceUrl },
+            { name: 'auth-service', url: config.upstreams['auth-service'].url },
+            { name: 'users-service', url: config.upstreams['users-service'].url },
           ],
         }),
         // Tokens are checked at the edge against auth-service's JWKS, before any upstream call.
         SecurityModule.forApp(config, {
           limiters: gatewayRateLimiters(config.rateLimits),
-          auth: jwksSource(config.authServiceUrl),
+          auth: { jwksUrl: serviceEndpoint(config.authServiceUrl, JWKS_PATH) },
+          revocationFeedUrl: serviceEndpoint(config.authServiceUrl, REVOCATION_FEED_PATH),
         }),
         ProxyModule,
       ],

@@ -1,6 +1,7 @@
 // Loaded first by main.ts, before anything that loads http, express, pg or TypeORM, so that
-// tracing (and error reporting) can hook those modules when they load.
+// tracing (and error reporting) can hook those modules when they load. The configuration is
+// read here, once, and main.ts takes it from here.
 import { startInstrumentation } from '@keel/observability/instrument';
-import { version } from '../../../package.json';
+import { loadGatewayConfig } from './config/gateway-config';
 
-startInstrumentation({ serviceName: 'api-gateway', version });
+export const { config } = startInstrumentation(loadGatewayConfig);

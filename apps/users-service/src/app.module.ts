@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
-import { ConfigModule, DatabaseModule } from '@keel/platform';
-import { jwksSource, SecurityModule, serviceRateLimiters } from '@keel/security';
+import {
+  ConfigModule,
+  DatabaseModule,
+  REVOCATION_FEED_PATH,
+  serviceEndpoint,
+} from '@keel/platform';
+import { JWKS_PATH, SecurityModule, serviceRateLimiters } from '@keel/security';
 import { type UsersConfig } from './config/users-config';
 import { InitialSchema1764316800000 } from './migrations/1764316800000-initial-schema';
 import { Profile } from './profiles/profile.entity';
@@ -17,7 +22,8 @@ export class AppModule {
         ObservabilityModule.forApp(config),
         SecurityModule.forApp(config, {
           limiters: serviceRateLimiters(config.rateLimits),
-          auth: jwksSource(config.authServiceUrl),
+          auth: { jwksUrl: serviceEndpoint(config.authServiceUrl, JWKS_PATH) },
+          revocationFeedUrl: serviceEndpoint(config.authServiceUrl, REVOCATION_FEED_PATH),
         }),
         DatabaseModule.forRoot({
           entities: [Profile],

@@ -1,9 +1,7 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { type ObservabilityModuleOptions } from './observability-options.interface';
-
-export const {
-  ConfigurableModuleClass: ObservabilityConfigurableModule,
-  MODULE_OPTIONS_TOKEN: OBSERVABILITY_OPTIONS,
-} = new ConfigurableModuleBuilder<ObservabilityModuleOptions>()
-  .setClassMethodName('forRoot')
-  .build();
+/**
+ * Injection token of the {@link ObservabilityModuleOptions} given to `forRoot`. There is no
+ * `forRootAsync`: the options decide which providers and imports exist (logger, chaos
+ * interceptor, readiness checks), so they must be known when the module is defined, and the
+ * app's configuration is validated before the app is created anyway (docs/decisions.md, #12).
+ */
+export const OBSERVABILITY_OPTIONS = Symbol.for('keel.observability-options');

@@ -28,7 +28,6 @@ import { METRICS_PATH } from './metrics/metrics.constants';
 import { MetricsService } from './metrics/metrics.service';
 import {
   OBSERVABILITY_OPTIONS,
-  ObservabilityConfigurableModule,
 } from './observability.module-definition';
 import { type ObservabilityModuleOptions } from './observability-options.interface';
 
@@ -38,7 +37,7 @@ import { type ObservabilityModuleOptions } from './observability-options.interfa
  * more), and `/health/live` + `/health/ready`. Import once in the root module with `forRoot`.
  */
 @Module({})
-export class ObservabilityModule extends ObservabilityConfigurableModule implements NestModule {
+export class ObservabilityModule implements NestModule {
   /**
    * `forRoot` from an app's validated configuration; `health` adds readiness checks beyond
    * the database and Redis (the gateway's upstreams).
@@ -56,11 +55,10 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
     });
   }
 
-  static override forRoot(options: ObservabilityModuleOptions): DynamicModule {
-    const base = super.forRoot(options);
+  static forRoot(options: ObservabilityModuleOptions): DynamicModule {
     MetricsService.configure(options.serviceName);
     return {
-      ...base,
+      module: ObservabilityModule,
       global: true,
       imports: [
         LoggerModule.forRoot(loggerParams(options)),
@@ -76,7 +74,7 @@ export class ObservabilityModule extends ObservabilityConfigurableModule impleme
       ],
       controllers: [HealthController],
       providers: [
-        ...(base.providers ?? []),
+        { provide: OBSERVABILITY_OPTIONS, useValue: options },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_GUARD, useClass: LoadShedGuard },
         // Only where chaos is on: a global interceptor costs every request an rxjs pipeline

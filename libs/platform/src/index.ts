@@ -1,5 +1,6 @@
 export * from './bootstrap/bootstrap';
 export * from './bootstrap/configure-app';
+export * from './bootstrap/shutdown';
 export * from './config/app-config.constants';
 export * from './config/base-config';
 export * from './config/config-validation.error';
@@ -12,7 +13,10 @@ export * from './database/database-types';
 export * from './database/database.module';
 export * from './database/unique-violation';
 export * from './errors/domain.exception';
+export * from './http/error-body';
+export * from './http/headers';
 export * from './http/internal-http.client';
 export * from './http/operational-path';
+export * from './http/route-template';
 export * from './text/text';
 export * from './registry/service-registry';

@@ -1,6 +1,9 @@
 import { type KeySource } from './auth/access-token.verifier';
 import { type RevocationFeed } from './sessions/revocation-list';
-import { type ThrottlingOptions } from './throttling/throttling-options.interface';
+import {
+  type RateLimiterDefinition,
+  type ThrottlingOptions,
+} from './throttling/throttling-options.interface';
 
 /** Options of {@link SecurityModule}. */
 export interface SecurityModuleOptions {
@@ -17,4 +20,14 @@ export interface SecurityModuleOptions {
   revocationFeed?: RevocationFeed;
   /** Rate limits; when set, the module registers the global {@link RateLimitGuard}. */
   throttling?: ThrottlingOptions;
+}
+
+/** What an app declares to `SecurityModule.forApp` beside its configuration. */
+export interface SecurityAppOptions {
+  /** The limiters that guard this app's routes. */
+  limiters: RateLimiterDefinition[];
+  /** Where access-token keys come from (e.g. `{ jwksUrl }`); unset: the app checks nothing. */
+  auth?: KeySource;
+  /** Full URL of the revocation feed to poll (with `auth`); unset: in-process revocations only. */
+  revocationFeedUrl?: string;
 }

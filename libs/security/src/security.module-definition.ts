@@ -1,7 +1,7 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { type SecurityModuleOptions } from './security-options.interface';
-
-export const {
-  ConfigurableModuleClass: SecurityConfigurableModule,
-  MODULE_OPTIONS_TOKEN: SECURITY_OPTIONS,
-} = new ConfigurableModuleBuilder<SecurityModuleOptions>().setClassMethodName('forRoot').build();
+/**
+ * Injection token of the {@link SecurityModuleOptions} given to `forRoot`. There is no
+ * `forRootAsync`: the options decide which providers exist (limiters, the token guard, the
+ * revocation list), so they must be known when the module is defined, and the app's
+ * configuration is validated before the app is created anyway (docs/decisions.md, #12).
+ */
+export const SECURITY_OPTIONS = Symbol.for('keel.security-options');

@@ -11,17 +11,16 @@ import {
 import { APP_GUARD, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
 import { type Server } from 'node:http';
 import { type BaseConfig } from '@keel/platform';
-import { AccessTokenVerifier, type KeySource } from './auth/access-token.verifier';
+import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { installClientErrorResponder } from './headers/client-error.responder';
 import { CorsMiddleware } from './headers/cors.middleware';
 import { HelmetMiddleware } from './headers/helmet.middleware';
-import { SecurityConfigurableModule } from './security.module-definition';
-import { type SecurityModuleOptions } from './security-options.interface';
+import { SECURITY_OPTIONS } from './security.module-definition';
+import { type SecurityAppOptions, type SecurityModuleOptions } from './security-options.interface';
 import { httpRevocationFeed } from './sessions/http-revocation-feed';
 import { RevocationList } from './sessions/revocation-list';
 import { RATE_LIMIT_STORE } from './throttling/throttling.constants';
-import { type RateLimiterDefinition } from './throttling/throttling-options.interface';
 import { createThrottlingProviders } from './throttling/throttling.providers';
 import { JsonBodyMiddleware } from './validation/json-body.middleware';
 import { createValidationPipe } from './validation/validation-pipe.factory';
@@ -32,21 +31,16 @@ import { createValidationPipe } from './validation/validation-pipe.factory';
  * checks. Import once in each app's root module with `forRoot`.
  */
 @Module({})
-export class SecurityModule extends SecurityConfigurableModule implements NestModule, OnModuleInit {
-  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost) {
-    super();
-  }
+export class SecurityModule implements NestModule, OnModuleInit {
+  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost) {}
 
   /**
    * `forRoot` from an app's validated configuration: its CORS origins, body limit and Redis,
-   * with rate-limit keys under `REDIS_KEY_PREFIX` and the app's name (`keel:rl:<app>:`). An app
-   * that verifies tokens against a JWKS (`auth`) also polls auth-service's revocation feed with
-   * the internal token.
+   * with rate-limit keys under `REDIS_KEY_PREFIX` and the app's name (`keel:rl:<app>:`). The
+   * app declares what only it knows: its limiters, where token keys come from (`auth`) and
+   * where revoked sessions are learnt (`revocationFeedUrl`, polled with the internal token).
    */
-  static forApp(
-    config: BaseConfig,
-    app: { limiters: RateLimiterDefinition[]; auth?: KeySource },
-  ): DynamicModule {
+  static forApp(config: BaseConfig, app: SecurityAppOptions): DynamicModule {
     return SecurityModule.forRoot({
       corsOrigins: config.corsOrigins,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -57,16 +51,16 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
         internalToken: config.internalToken,
       },
       auth: app.auth,
-      revocationFeed: app.auth
-        ? httpRevocationFeed(config.authServiceUrl, config.internalToken)
-        : undefined,
+      revocationFeed:
+        app.auth && app.revocationFeedUrl
+          ? httpRevocationFeed(app.revocationFeedUrl, config.internalToken)
+          : undefined,
     });
   }
 
-  static override forRoot(options: SecurityModuleOptions): DynamicModule {
-    const base = super.forRoot(options);
+  static forRoot(options: SecurityModuleOptions): DynamicModule {
     const providers: Provider[] = [
-      ...(base.providers ?? []),
+      { provide: SECURITY_OPTIONS, useValue: options },
       { provide: APP_PIPE, useFactory: createValidationPipe },
     ];
     const exports: Array<symbol | typeof AccessTokenVerifier | typeof RevocationList> = [];
@@ -90,7 +84,7 @@ export class SecurityModule extends SecurityConfigurableModule implements NestMo
       );
       exports.push(AccessTokenVerifier, RevocationList);
     }
-    return { ...base, providers, exports };
+    return { module: SecurityModule, providers, exports };
   }
 
   configure(consumer: MiddlewareConsumer): void {

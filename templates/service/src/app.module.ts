@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
-import { ConfigModule, DatabaseModule } from '@keel/platform';
-import { jwksSource, SecurityModule, serviceRateLimiters } from '@keel/security';
+import {
+  ConfigModule,
+  DatabaseModule,
+  REVOCATION_FEED_PATH,
+  serviceEndpoint,
+} from '@keel/platform';
+import { JWKS_PATH, SecurityModule, serviceRateLimiters } from '@keel/security';
 import { type AppConfig } from './config/app-config';
 import { CreateTplItems1700000000000 } from './migrations/1700000000000-create-tpl-items';
 import { TplItem } from './tpl-items/tpl-item.entity';
@@ -22,7 +27,8 @@ export class AppModule {
         ObservabilityModule.forApp(config),
         SecurityModule.forApp(config, {
           limiters: serviceRateLimiters(config.rateLimits),
-          auth: jwksSource(config.authServiceUrl),
+          auth: { jwksUrl: serviceEndpoint(config.authServiceUrl, JWKS_PATH) },
+          revocationFeedUrl: serviceEndpoint(config.authServiceUrl, REVOCATION_FEED_PATH),
         }),
         DatabaseModule.forRoot({
           entities: [TplItem],

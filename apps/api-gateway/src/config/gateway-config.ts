@@ -1,4 +1,8 @@
-import { type BaseConfig, type Env, parseServiceRegistry, readBaseConfig } from '@keel/platform';
+// Deep imports: instrument.ts runs this loader before tracing hooks http, express and
+// TypeORM, which the platform barrel would load.
+import { type BaseConfig, readBaseConfig } from '@keel/platform/config/base-config';
+import { type Env } from '@keel/platform/config/env-reader';
+import { parseServiceRegistry, readServiceUrl } from '@keel/platform/registry/service-registry';
 import { version } from '../../../../package.json';
 import registryJson from '../../../../services.json';
 
@@ -14,6 +18,8 @@ export interface UpstreamSettings {
 }
 
 export interface GatewayConfig extends BaseConfig {
+  /** Where auth-service answers (`AUTH_SERVICE_URL`): its JWKS and revocation feed. */
+  authServiceUrl: string;
   upstreams: Record<UpstreamName, UpstreamSettings>;
 }
 
@@ -25,11 +31,10 @@ export interface GatewayConfig extends BaseConfig {
  * and `USERS_SERVICE_TIMEOUT` override them for one upstream.
  */
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  const [base, r] = readBaseConfig(
-    parseServiceRegistry(registryJson).service('api-gateway'),
-    env,
-    version,
-  );
+  const registry = parseServiceRegistry(registryJson);
+  const [base, r] = readBaseConfig(registry.service('api-gateway'), env, version);
+  const authServiceUrl = readServiceUrl(r, registry.service('auth-service'));
+  const usersServiceUrl = readServiceUrl(r, registry.service('users-service'));
   const connectTimeoutMs = r.duration('UPSTREAM_CONNECT_TIMEOUT', '1s');
   const timeoutMs = r.duration('UPSTREAM_TIMEOUT', '10s');
   const override = (name: string, fallback: number): number =>
@@ -40,9 +45,9 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     timeoutMs: override(`${prefix}_TIMEOUT`, timeoutMs),
   });
   const upstreams = {
-    'auth-service': settings('AUTH_SERVICE', base.authServiceUrl),
-    'users-service': settings('USERS_SERVICE', base.usersServiceUrl),
+    'auth-service': settings('AUTH_SERVICE', authServiceUrl),
+    'users-service': settings('USERS_SERVICE', usersServiceUrl),
   };
   r.done();
-  return { ...base, upstreams };
+  return { ...base, authServiceUrl, upstreams };
 }

@@ -10,6 +10,13 @@ describe('loadAuthConfig', () => {
     expect(config.port).toBe(3001);
   });
 
+  it('reads where users-service answers, by default on its registry port', () => {
+    expect(loadAuthConfig({}).usersServiceUrl).toBe('http://127.0.0.1:3002');
+    expect(loadAuthConfig({ USERS_SERVICE_URL: 'http://users:8080' }).usersServiceUrl).toBe(
+      'http://users:8080',
+    );
+  });
+
   it('accepts a P-256 PEM key and refuses other keys', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })

@@ -1,16 +1,17 @@
 import { createPrivateKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import {
-  type BaseConfig,
-  type Env,
-  isPublishedSecret,
-  parseServiceRegistry,
-  readBaseConfig,
-} from '@keel/platform';
+// Deep imports: instrument.ts runs this loader before tracing hooks http, express and
+// TypeORM, which the platform barrel would load.
+import { type BaseConfig, readBaseConfig } from '@keel/platform/config/base-config';
+import { type Env } from '@keel/platform/config/env-reader';
+import { isPublishedSecret } from '@keel/platform/config/published-secrets';
+import { parseServiceRegistry, readServiceUrl } from '@keel/platform/registry/service-registry';
 import { version } from '../../../../package.json';
 import registryJson from '../../../../services.json';
 
 export interface AuthConfig extends BaseConfig {
+  /** Where users-service answers (`USERS_SERVICE_URL`): profiles are created there. */
+  usersServiceUrl: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlMs: number;
   /** PEM (PKCS#8) P-256 key; unset means generate one into KEEL_DATA_DIR. */
@@ -23,11 +24,9 @@ export interface AuthConfig extends BaseConfig {
 
 /** Reads and validates auth-service's environment; throws naming every bad variable. */
 export function loadAuthConfig(env: Env): AuthConfig {
-  const [base, r] = readBaseConfig(
-    parseServiceRegistry(registryJson).service('auth-service'),
-    env,
-    version,
-  );
+  const registry = parseServiceRegistry(registryJson);
+  const [base, r] = readBaseConfig(registry.service('auth-service'), env, version);
+  const usersServiceUrl = readServiceUrl(r, registry.service('users-service'));
   const accessTtlMs = r.duration('ACCESS_TOKEN_TTL', '900s');
   const refreshTokenTtlMs = r.duration('REFRESH_TOKEN_TTL', '30d');
   const jwtPrivateKeyPem = r.optionalString('JWT_PRIVATE_KEY')?.replace(/\\n/g, '\n');
@@ -65,6 +64,7 @@ export function loadAuthConfig(env: Env): AuthConfig {
     passwordHashConcurrency,
     passwordHashQueue,
     ...base,
+    usersServiceUrl,
     accessTokenTtlSeconds: Math.max(1, Math.round(accessTtlMs / 1000)),
     refreshTokenTtlMs,
     jwtPrivateKeyPem,

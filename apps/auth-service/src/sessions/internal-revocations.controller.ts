@@ -1,4 +1,5 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { REVOCATION_FEED_PATH } from '@keel/platform';
 import {
   InternalTokenGuard,
   Public,
@@ -15,7 +16,7 @@ import { SessionStore } from './session-store.service';
 @Public()
 @SkipThrottle()
 @UseGuards(InternalTokenGuard)
-@Controller('internal/revocations')
+@Controller(REVOCATION_FEED_PATH)
 export class InternalRevocationsController {
   constructor(private readonly sessions: SessionStore) {}
 

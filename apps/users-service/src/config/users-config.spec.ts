@@ -10,6 +10,14 @@ describe('loadUsersConfig', () => {
     expect(config.profileCache).toEqual({ ttlMs: 30_000, maxEntries: 10_000 });
   });
 
+  it('reads where auth-service answers, by default on its registry port', () => {
+    expect(loadUsersConfig({}).authServiceUrl).toBe('http://127.0.0.1:3001');
+    expect(loadUsersConfig({ AUTH_SERVICE_URL: 'http://auth:8080' }).authServiceUrl).toBe(
+      'http://auth:8080',
+    );
+    expect(() => loadUsersConfig({ AUTH_SERVICE_URL: 'ftp://auth' })).toThrow(/AUTH_SERVICE_URL/);
+  });
+
   it('reads the profile cache settings', () => {
     const config = loadUsersConfig({ PROFILE_CACHE_TTL: '5m', PROFILE_CACHE_MAX_ENTRIES: '500' });
 

@@ -16,7 +16,7 @@ const ENTRY = /^([A-Za-z0-9._-]{1,64})\s*=\s*([a-z]+)(?::(\d{1,9}))?$/;
 const MAX_IGNORED_LENGTH = 80;
 
 /**
- * Reads the part of an `x-chaos` header (`users-service=error, api-gateway=latency:200`) that
+ * Reads the part of an `x-chaos` header (`orders-service=error, edge=latency:200`) that
  * names `app`. Only `error` and `latency:<ms>` (cut to 10 s) exist; any other mode, and any
  * entry that cannot be read, is ignored — never an error, the header comes from clients — and
  * listed in `ignored`. Entries for other apps are theirs. Several entries for the same app

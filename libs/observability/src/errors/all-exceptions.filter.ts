@@ -12,13 +12,19 @@ import {
 import { DomainException, RequestContext } from '@keel/platform';
 import type { Event, Scope } from '@sentry/nestjs';
 import { type Request } from 'express';
-import { isOperationalPath } from '@keel/platform';
+import {
+  isOperationalPath,
+  REQUEST_ID_HEADER,
+  RETRY_AFTER_HEADER,
+  routeTemplate,
+  UNMATCHED_ROUTE,
+} from '@keel/platform';
 import { resolveRequestId } from '../logging/request-id';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { OBSERVABILITY_OPTIONS } from '../observability.module-definition';
 import { ServiceOverloadedException } from '../admission/service-overloaded.exception';
 import { activeTraceIds } from '../tracing/trace-ids';
-import { type ErrorBody, statusText } from './error-body';
+import { type ErrorBody, errorBody, statusText } from './error-body';
 import { loadedSentrySdk } from './sentry-start';
 
 /** What the filter decided about an exception, before it answers. */
@@ -54,13 +60,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = http.getRequest<IncomingMessage>();
     const res = http.getResponse<ServerResponse>();
     const resolved = this.resolve(exception);
-    const body: ErrorBody = {
-      statusCode: resolved.status,
-      error: statusText(resolved.status),
-      message: resolved.message,
-      requestId: resolveRequestId(req, res),
-      traceId: activeTraceIds()?.traceId ?? '',
-    };
+    const body = errorBody(
+      resolved.status,
+      resolved.message,
+      resolveRequestId(req, res),
+      activeTraceIds()?.traceId,
+    );
     const overloaded = exception instanceof ServiceOverloadedException;
     if (resolved.isServerError && !overloaded) {
       this.logger.error(
@@ -75,7 +80,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     res.statusCode = resolved.status;
     if (overloaded) {
-      res.setHeader('retry-after', String(exception.retryAfterSeconds));
+      res.setHeader(RETRY_AFTER_HEADER, String(exception.retryAfterSeconds));
     }
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.end(JSON.stringify(body));
@@ -125,7 +130,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const ids = activeTraceIds();
     const userId = RequestContext.current()?.userId;
-    const route = routeTemplate(req);
+    const route = routeTemplate(req) ?? UNMATCHED_ROUTE;
     const tags: Record<string, string> = {
       request_id: body.requestId,
       route,
@@ -147,7 +152,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
           event.request = {
             method: req.method,
             url: req.originalUrl.split('?')[0],
-            headers: { 'x-request-id': body.requestId },
+            headers: { [REQUEST_ID_HEADER]: body.requestId },
           };
           if (ids) {
             event.contexts = {
@@ -175,11 +180,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-/** The matched route's template (`/users/:id`), never the raw path. */
-function routeTemplate(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
-}
 
 function messageOf(exception: HttpException): string {
   const response = exception.getResponse();

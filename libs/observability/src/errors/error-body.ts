@@ -1,15 +1,2 @@
-import { STATUS_CODES } from 'node:http';
-
-/** The one error body of every service (CONTRACT §3). */
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  requestId: string;
-  traceId: string;
-}
-
-/** The reason phrase of a status (`Bad Request`), as the body's `error` field. */
-export function statusText(status: number): string {
-  return STATUS_CODES[status] ?? 'Error';
-}
+// The builder lives in the platform library, which every library and app depends on.
+export { type ErrorBody, errorBody, statusText } from '@keel/platform/http/error-body';

@@ -1,8 +1,6 @@
-// Deep import on purpose: the platform barrel loads http, express and TypeORM, which must
-// not be required before the tracing SDK has hooked them. env-reader has no such imports.
-import { type Env, EnvReader } from '@keel/platform/config/env-reader';
+import { type BaseConfig } from '@keel/platform/config/base-config';
 
-/** What error reporting needs from the environment, read before the app's config loader. */
+/** What error reporting needs, taken from the app's validated configuration. */
 export interface SentrySettings {
   /** `SENTRY_DSN`; unset turns Sentry off entirely. */
   dsn: string | undefined;
@@ -18,32 +16,26 @@ export interface SentrySettings {
   shutdownTimeoutMs: number;
 }
 
-export interface SentryDefaults {
-  /** The app name, used when `OTEL_SERVICE_NAME` is unset. */
-  serviceName: string;
-  version: string;
-}
+/** The part of the app's configuration telemetry reads. */
+export type TelemetryConfig = Pick<
+  BaseConfig,
+  'app' | 'serviceName' | 'version' | 'nodeEnv' | 'sentry' | 'internalToken'
+>;
 
 /** Pending events get this long on SIGTERM or a crash before the process exits anyway. */
 export const SENTRY_SHUTDOWN_TIMEOUT_MS = 2000;
 
 /**
- * Reads the standard Sentry variables with the same defaults as the app's config loader
- * (CONTRACT §2), which validates them again once the app starts.
- *
- * @throws ConfigValidationError naming every bad variable.
+ * Sentry's settings from the app's configuration (read once, by the app's loader, CONTRACT
+ * §2): nothing here reads the environment again.
  */
-export function readSentrySettings(env: Env, defaults: SentryDefaults): SentrySettings {
-  const r = new EnvReader(env);
-  const nodeEnv = r.string('NODE_ENV', 'development');
-  const settings: SentrySettings = {
-    dsn: r.url('SENTRY_DSN', undefined, ['http', 'https']),
-    environment: r.string('SENTRY_ENVIRONMENT', nodeEnv),
-    release: r.string('SENTRY_RELEASE', defaults.version),
-    serviceName: r.string('OTEL_SERVICE_NAME', defaults.serviceName),
-    secrets: [r.raw('INTERNAL_TOKEN')].filter((value): value is string => value !== undefined),
+export function sentrySettings(config: TelemetryConfig): SentrySettings {
+  return {
+    dsn: config.sentry.dsn,
+    environment: config.sentry.environment,
+    release: config.sentry.release,
+    serviceName: config.serviceName,
+    secrets: [config.internalToken],
     shutdownTimeoutMs: SENTRY_SHUTDOWN_TIMEOUT_MS,
   };
-  r.done();
-  return settings;
 }

@@ -1,5 +1,4 @@
-import { ConfigValidationError } from '@keel/platform/config/config-validation.error';
-import { type SentryDefaults, readSentrySettings, type SentrySettings } from './sentry-settings';
+import { type SentrySettings } from './sentry-settings';
 
 type SentrySdk = typeof import('./sentry-sdk');
 
@@ -20,25 +19,13 @@ export function loadedSentrySdk(): SentrySdk | undefined {
 }
 
 /**
- * The instrument entry's Sentry step: reads the settings and, only when `SENTRY_DSN` is set,
- * loads and starts the SDK (so a process without Sentry never loads it). Returns the flush to
- * run at shutdown, or `undefined` when Sentry is off. A bad variable stops the process with
- * the same one-line report as the app's config loader.
+ * The instrument entry's Sentry step: only when a DSN is configured, loads and starts the SDK
+ * (so a process without Sentry never loads it). Returns the flush to run at shutdown, or
+ * `undefined` when Sentry is off.
  */
-export function startSentryFromEnv(
-  env: NodeJS.ProcessEnv,
-  defaults: SentryDefaults,
+export function startSentryIfConfigured(
+  settings: SentrySettings,
 ): (() => Promise<boolean>) | undefined {
-  let settings: SentrySettings;
-  try {
-    settings = readSentrySettings(env, defaults);
-  } catch (error) {
-    if (error instanceof ConfigValidationError) {
-      process.stderr.write(`Fatal: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
   if (!settings.dsn) {
     return undefined;
   }

@@ -3,9 +3,9 @@
  * as `keel_dependency_up`, never a reason for 503.
  */
 export interface ReadinessUpstream {
-  /** Check name in the readiness body (`auth-service`). */
+  /** Check name in the readiness body (the service's registry name). */
   name: string;
-  /** Base URL (`http://127.0.0.1:3001`). */
+  /** Base URL (`http://127.0.0.1:4000`). */
   url: string;
 }
 
@@ -16,6 +16,6 @@ export interface ReadinessUpstream {
 export interface HealthOptions {
   /** Probed with `PING` when set. */
   redisUrl?: string;
-  /** The gateway's upstream services. */
+  /** HTTP services this app calls (an edge app's upstreams). */
   upstreams?: ReadinessUpstream[];
 }

@@ -7,7 +7,7 @@ import {
   HealthIndicatorService,
 } from '@nestjs/terminus';
 import { type Request, type Response } from 'express';
-import { statusText } from '../errors/error-body';
+import { errorBody } from '../errors/error-body';
 import { resolveRequestId } from '../logging/request-id';
 import { activeTraceIds } from '../tracing/trace-ids';
 import { DependencyMonitor, type DependencyStatus } from './dependency.monitor';
@@ -77,11 +77,12 @@ export class HealthController {
       const failing = Object.keys(result.error ?? {});
       res.status(HttpStatus.SERVICE_UNAVAILABLE);
       return {
-        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
-        error: statusText(HttpStatus.SERVICE_UNAVAILABLE),
-        message: `Not ready: ${failing.join(', ') || 'unknown'} down`,
-        requestId: resolveRequestId(req, res),
-        traceId: activeTraceIds()?.traceId ?? '',
+        ...errorBody(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          `Not ready: ${failing.join(', ') || 'unknown'} down`,
+          resolveRequestId(req, res),
+          activeTraceIds()?.traceId,
+        ),
         status: result.status,
         details: result.details,
         dependencies,

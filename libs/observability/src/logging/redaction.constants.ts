@@ -1,3 +1,5 @@
+import { INTERNAL_TOKEN_HEADER } from '@keel/platform/http/headers';
+
 /**
  * Names whose values never leave the process: not in logs, span attributes or Sentry
  * events (CONTRACT §5). Compared case-insensitively against header names and object keys.
@@ -6,7 +8,7 @@ export const SENSITIVE_KEYS: readonly string[] = [
   'authorization',
   'cookie',
   'set-cookie',
-  'x-internal-token',
+  INTERNAL_TOKEN_HEADER,
   'password',
   'accessToken',
   'refreshToken',

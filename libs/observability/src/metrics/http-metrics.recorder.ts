@@ -2,25 +2,14 @@ import { type IncomingMessage, type Server, type ServerResponse } from 'node:htt
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type Gauge } from 'prom-client';
-import { isOperationalPath } from '@keel/platform';
+import { isOperationalPath, routeTemplate } from '@keel/platform';
 import { currentExemplar, type DurationHistogram } from './duration-histogram';
 import { MetricsService } from './metrics.service';
 import { CLIENT_CLOSED_STATUS, UNMATCHED_ROUTE } from './metrics.constants';
 
-type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
-
-/**
- * The route template that served `req` (`/users/:id`), never the raw path. Nest registers
- * `forRoutes('*')` middleware as an Express route `/{*path}`, which stays in `req.route`
- * when no controller route matches afterwards: such templates mean "unmatched" too.
- */
+/** The `route` label of `req`: its template ({@link routeTemplate}) or `unmatched`. */
 export function routeLabel(req: IncomingMessage): string {
-  const routed = req as RoutedRequest;
-  const path = routed.route?.path;
-  if (typeof path !== 'string' || path.includes('{*path}')) {
-    return UNMATCHED_ROUTE;
-  }
-  return `${routed.baseUrl ?? ''}${path}`;
+  return routeTemplate(req) ?? UNMATCHED_ROUTE;
 }
 
 /**

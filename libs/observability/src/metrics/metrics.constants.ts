@@ -7,7 +7,7 @@ export const DURATION_BUCKETS: readonly number[] = [
 ];
 
 /** `route` label of requests that matched no route (404s, body-parser rejections). */
-export const UNMATCHED_ROUTE = 'unmatched';
+export { UNMATCHED_ROUTE } from '@keel/platform/http/route-template';
 
 /**
  * `status_code` of requests whose client went away before the response was complete, as

@@ -7,22 +7,20 @@ import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { isOperationalPath } from '@keel/platform/http/operational-path';
+import { routeTemplate } from '@keel/platform/http/route-template';
 import { type InstrumentationName } from './tracing-settings';
 import { TypeormSqliteInstrumentation } from './typeorm-sqlite.instrumentation';
 
-type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string };
-
 /**
- * Names the server span after the matched route template (`POST /users/:id`) once Express has
- * routed the request, so Jaeger lists operations rather than one `POST` for everything.
+ * Names the server span after the matched route template (`POST /orders/:id`) once Express
+ * has routed the request, so Jaeger lists operations rather than one `POST` for everything.
  */
 function nameServerSpan(span: Span, request: IncomingMessage | object): void {
-  const routed = request as RoutedRequest;
-  const path = routed.route?.path;
-  if (typeof path === 'string' && routed.method) {
-    const route = `${routed.baseUrl ?? ''}${path}`;
+  const route = routeTemplate(request);
+  const method = (request as { method?: unknown }).method;
+  if (route !== undefined && typeof method === 'string') {
     span.setAttribute('http.route', route);
-    span.updateName(`${routed.method} ${route}`);
+    span.updateName(`${method} ${route}`);
   }
 }
 

@@ -1,13 +1,13 @@
 import { ConfigValidationError } from '@keel/platform';
 import { readTracingSettings } from './tracing-settings';
 
-const defaults = { serviceName: 'auth-service', version: '1.2.3' };
+const defaults = { serviceName: 'orders-service', version: '1.2.3', nodeEnv: 'development' };
 
 describe(readTracingSettings.name, () => {
   it('makes spans without exporting them when no endpoint is set', () => {
     expect(readTracingSettings({}, defaults)).toEqual({
       disabled: false,
-      serviceName: 'auth-service',
+      serviceName: 'orders-service',
       serviceVersion: '1.2.3',
       environment: 'development',
       exporter: undefined,
@@ -17,25 +17,25 @@ describe(readTracingSettings.name, () => {
 
   it('exports over http/protobuf by default once an endpoint is set', () => {
     const settings = readTracingSettings(
-      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', NODE_ENV: 'production' },
-      defaults,
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' },
+      { ...defaults, nodeEnv: 'production' },
     );
     expect(settings.exporter).toEqual({ protocol: 'http/protobuf' });
     expect(settings.environment).toBe('production');
   });
 
-  it('honours http/json, the traces-specific variables and OTEL_SERVICE_NAME', () => {
+  it('honours http/json and the traces-specific variables, naming the service as the app config did', () => {
     const settings = readTracingSettings(
       {
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-        OTEL_SERVICE_NAME: 'auth-eu',
+        OTEL_SERVICE_NAME: 'ignored-here',
       },
-      defaults,
+      { ...defaults, serviceName: 'orders-eu' },
     );
     expect(settings.exporter).toEqual({ protocol: 'http/json' });
-    expect(settings.serviceName).toBe('auth-eu');
+    expect(settings.serviceName).toBe('orders-eu');
   });
 
   it('turns everything off with OTEL_SDK_DISABLED=true', () => {

@@ -49,20 +49,24 @@ export interface TracingSettings {
   disabledInstrumentations: InstrumentationName[];
 }
 
-export interface TracingDefaults {
-  /** The app name, used when `OTEL_SERVICE_NAME` is unset. */
+/** What tracing takes from the app's configuration (read once by the app's loader). */
+export interface TracingIdentity {
+  /** `OTEL_SERVICE_NAME`, default the app name. */
   serviceName: string;
   version: string;
+  /** `NODE_ENV`. */
+  nodeEnv: string;
 }
 
 /**
- * Reads the standard OpenTelemetry variables this platform honours. The exporters and the
+ * Reads the OpenTelemetry variables only tracing uses (`OTEL_SERVICE_NAME` and `NODE_ENV`
+ * come from the app's configuration, never read twice). The exporters and the
  * sampler read their own variables again (headers, timeouts, sampler argument): this only
  * decides what to start and rejects values the SDK would silently replace with defaults.
  *
  * @throws ConfigValidationError naming every bad variable.
  */
-export function readTracingSettings(env: Env, defaults: TracingDefaults): TracingSettings {
+export function readTracingSettings(env: Env, identity: TracingIdentity): TracingSettings {
   const r = new EnvReader(env);
   const disabled = r.boolean('OTEL_SDK_DISABLED', false);
   const protocol = r.oneOf(
@@ -108,12 +112,11 @@ export function readTracingSettings(env: Env, defaults: TracingDefaults): Tracin
   const disabledInstrumentations = INSTRUMENTATION_NAMES.filter(
     (name) => !enabled.includes(name) || explicitlyDisabled.includes(name),
   );
-  const environment = r.string('NODE_ENV', 'development');
   const settings: TracingSettings = {
     disabled,
-    serviceName: r.string('OTEL_SERVICE_NAME', defaults.serviceName),
-    serviceVersion: defaults.version,
-    environment,
+    serviceName: identity.serviceName,
+    serviceVersion: identity.version,
+    environment: identity.nodeEnv,
     exporter: endpoint ? { protocol } : undefined,
     disabledInstrumentations,
   };

@@ -4,6 +4,7 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ObservabilityModule } from '@keel/observability';
 import { installGracefulDrain } from './bootstrap';
+import { ShutdownOwner } from './shutdown';
 
 let entered: (() => void) | undefined;
 /** The slow handler answers when the test says so, not after a time the test races. */
@@ -57,7 +58,7 @@ describe(installGracefulDrain.name, () => {
 
   it('turns readiness 503 first, lets in-flight requests finish, then closes', async () => {
     // The delay only has to outlast one local request on a busy machine.
-    const drain = installGracefulDrain(app, { signals: [], delayMs: 1000 });
+    const drain = installGracefulDrain(app, { delayMs: 1000 }, new ShutdownOwner());
     await get(base, '/health/ready').then((res) => expect(res.status).toBe(200));
     const inside = new Promise<void>((resolve) => {
       entered = resolve;
@@ -82,7 +83,7 @@ describe(installGracefulDrain.name, () => {
   });
 
   it('gives up on requests still running after the timeout', async () => {
-    const drain = installGracefulDrain(app, { signals: [], timeoutMs: 50 });
+    const drain = installGracefulDrain(app, { timeoutMs: 50 }, new ShutdownOwner());
     const inside = new Promise<void>((resolve) => {
       entered = resolve;
     });

@@ -5,6 +5,7 @@ import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { type BaseConfig } from '../config/base-config';
 import { configureApp } from './configure-app';
+import { processShutdown, type ShutdownOwner } from './shutdown';
 
 /**
  * Token of an optional provider told when the process starts draining, so that readiness
@@ -26,23 +27,27 @@ export interface DrainOptions {
   delayMs?: number;
   /**
    * Upper bound for in-flight requests to finish, ms (default 5 000). Kept below the
-   * telemetry flush's own grace period so spans of the last requests are still exported.
+   * shutdown's deadline so the app still closes and the last requests' spans are exported.
    */
   timeoutMs?: number;
-  /** Signals that start the drain (default SIGTERM and SIGINT). */
-  signals?: NodeJS.Signals[];
 }
 
 export interface BootstrapOptions {
   drain?: DrainOptions;
+  /** The process's shutdown owner; by default the one `instrument.ts` installed. */
+  shutdown?: ShutdownOwner;
 }
 
-/** Creates, configures and starts an app; `main.ts` is this one call. */
+/**
+ * Creates, configures and starts an app; `main.ts` is this one call, with the configuration
+ * `instrument.ts` already read. The shutdown's signal handlers exist before the app does.
+ */
 export async function bootstrap(
   rootModule: DynamicModule,
   config: BaseConfig,
   options: BootstrapOptions = {},
 ): Promise<NestExpressApplication> {
+  const shutdown = options.shutdown ?? processShutdown();
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     bufferLogs: true,
     bodyParser: false,
@@ -57,27 +62,26 @@ export async function bootstrap(
         'Bootstrap',
       );
   }
-  installGracefulDrain(app, options.drain);
+  installGracefulDrain(app, options.drain, shutdown);
   await app.listen(config.port, config.host);
   app.get(Logger).log(`${config.app} listening on ${await app.getUrl()}`, 'Bootstrap');
   return app;
 }
 
 /**
- * Replaces Nest's shutdown-signal handling (which closes at once and re-raises the signal,
- * exiting 143) with a graceful drain: readiness turns 503, the server stops accepting, the
- * requests in flight finish (bounded), the app closes (Nest shutdown hooks), and then the
- * signal is handed on to the telemetry flush installed by `instrument.ts`, which exits 0;
- * without one the process exits 0 itself.
+ * Registers the app's part of the process's one shutdown ({@link ShutdownOwner}): in the
+ * `drain` phase readiness turns 503, the server stops accepting and the requests in flight
+ * finish (bounded); in the `close` phase the app closes (Nest's shutdown hooks: database,
+ * Redis, clients). Telemetry flushes after both, in the owner's `flush` phase.
  *
- * Returns a function that runs the same drain without a signal (for tests) and resolves
- * when the app is closed.
+ * Returns a function that runs the drain and the close without a signal (for tests) and
+ * resolves when the app is closed.
  */
 export function installGracefulDrain(
   app: INestApplication,
   options: DrainOptions = {},
+  shutdown: Pick<ShutdownOwner, 'add'> = processShutdown(),
 ): () => Promise<void> {
-  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   const server = app.getHttpServer() as Server;
   const logger = new NestLogger('Shutdown');
   let active = 0;
@@ -117,41 +121,15 @@ export function installGracefulDrain(
       }
       // Idle keep-alive sockets would otherwise hold the server open until they time out.
       server.closeAllConnections();
-      await app.close();
     })();
     return draining;
   };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= app.close());
 
-  // Nest's own listener would close the app immediately; the method is protected on purpose
-  // (it is how Nest undoes enableShutdownHooks()), so it is reached through a narrow cast.
-  (app as unknown as { unsubscribeFromProcessSignals(): void }).unsubscribeFromProcessSignals();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (draining) {
-      return;
-    }
-    drain().then(
-      () => handOn(signal),
-      (error: unknown) => {
-        process.stderr.write(`Shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  const handOn = (signal: NodeJS.Signals): void => {
-    for (const name of signals) {
-      process.removeListener(name, onSignal);
-    }
-    if (process.listenerCount(signal) > 0) {
-      // The telemetry flush (instrument.ts) runs on the re-raised signal and exits 0.
-      process.kill(process.pid, signal);
-    } else {
-      process.exit(0);
-    }
-  };
-  for (const name of signals) {
-    process.on(name, onSignal);
-  }
-  return drain;
+  shutdown.add('drain', drain);
+  shutdown.add('close', close);
+  return () => drain().then(close);
 }
 
 function listenerOf(app: INestApplication): DrainListener | undefined {

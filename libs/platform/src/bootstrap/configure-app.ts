@@ -31,7 +31,8 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = {
 
 /**
  * Applies the process-level settings that a module cannot: the logger, proxy trust, server
- * time and size limits, and shutdown hooks. Request bodies are parsed by `SecurityModule`
+ * time and size limits. Shutdown signals are not Nest's: `bootstrap` registers the app's drain
+ * and close with the process's one shutdown owner. Request bodies are parsed by `SecurityModule`
  * (after the security headers), not here. `bootstrap` and the e2e tests both call it, so
  * tests get what production gets.
  */
@@ -47,13 +48,12 @@ export function configureApp(
   expressApp.set('x-powered-by', false);
   strictRouting(expressApp);
   applyServerLimits(expressApp.getHttpServer(), { ...DEFAULT_SERVER_LIMITS, ...limits });
-  expressApp.enableShutdownHooks();
   return expressApp;
 }
 
 /**
  * One spelling per route: paths match case-sensitively and a trailing slash is another path,
- * so `/API/v1/auth/LOGIN` or `/api/v1/auth/login/` are 404s instead of reaching a handler
+ * so `/ORDERS/42` or `/orders/42/` are 404s instead of reaching a handler
  * past limiters that match on the route (CONTRACT §6). Express reads these settings when it
  * creates its router lazily; the router may already exist, so its flags are set too. Routes
  * are added later (`app.init()`), and each takes the flags the router has then.

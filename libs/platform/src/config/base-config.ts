@@ -43,8 +43,6 @@ export interface BaseConfig {
   /** Start of every Redis key the apps write (`REDIS_KEY_PREFIX`, default `keel:`). */
   redisKeyPrefix: string;
   internalToken: string;
-  authServiceUrl: string;
-  usersServiceUrl: string;
   trustProxy: boolean | number | string[];
   corsOrigins: string[];
   bodyLimitBytes: number;
@@ -132,8 +130,6 @@ export function readBaseConfig(
     redisUrl: r.url('REDIS_URL', undefined, ['redis', 'rediss']),
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'keel:'),
     internalToken,
-    authServiceUrl: r.url('AUTH_SERVICE_URL', 'http://127.0.0.1:3001', ['http', 'https'])!,
-    usersServiceUrl: r.url('USERS_SERVICE_URL', 'http://127.0.0.1:3002', ['http', 'https'])!,
     trustProxy: parseTrustProxy(r),
     corsOrigins: r.list('CORS_ORIGINS'),
     bodyLimitBytes: r.bytes('BODY_LIMIT', '100kb'),

@@ -1,7 +1,6 @@
 import { Agent, errors, request } from 'undici';
 import { RequestContext } from '../context/request-context';
-
-export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
+import { CHAOS_HEADER, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER } from './headers';
 
 export interface InternalResponse<T> {
   status: number;
@@ -65,10 +64,10 @@ export class InternalHttpClient {
     }
     const context = RequestContext.current();
     if (context?.requestId) {
-      headers['x-request-id'] = context.requestId;
+      headers[REQUEST_ID_HEADER] = context.requestId;
     }
     if (context?.chaos) {
-      headers['x-chaos'] = context.chaos;
+      headers[CHAOS_HEADER] = context.chaos;
     }
     try {
       const response = await request(new URL(path, this.options.baseUrl), {

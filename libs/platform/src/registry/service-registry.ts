@@ -14,7 +14,7 @@ export type RouteParamType = 'uuid' | 'int' | 'slug';
 export interface RegistryRoute {
   method: HttpMethod;
   /**
-   * Route template, e.g. `/users/:id`. A final `/*` makes it a prefix: every path below it
+   * Route template, e.g. `/orders/:id`. A final `/*` makes it a prefix: every path below it
    * is forwarded (the upstream's own strict routing answers 404 for the rest).
    */
   path: string;
@@ -40,7 +40,7 @@ export interface RegistryService {
   /** Optional latency SLO: share of requests under the threshold. */
   latencySlo?: { thresholdSeconds: number; objective: number };
   routes: RegistryRoute[];
-  /** `AUTH_SERVICE` for `auth-service`: the stem of its variables (`AUTH_SERVICE_URL`, …). */
+  /** `ORDERS_SERVICE` for `orders-service`: the stem of its variables (`ORDERS_SERVICE_URL`, …). */
   envStem: string;
 }
 
@@ -67,7 +67,7 @@ const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
 const PARAM_TYPES: readonly RouteParamType[] = ['uuid', 'int', 'slug'];
 const SEGMENT = /^([a-z0-9][a-z0-9._-]*|:[a-zA-Z][a-zA-Z0-9]*)$/;
 
-/** `AUTH_SERVICE` for `auth-service`. */
+/** `ORDERS_SERVICE` for `orders-service`. */
 export function envStem(name: string): string {
   return name.toUpperCase().replace(/-/g, '_');
 }
@@ -81,7 +81,7 @@ export function parseServiceRegistry(raw: unknown): ServiceRegistry {
   }
   const apiPrefix = typeof root.apiPrefix === 'string' ? root.apiPrefix : '';
   if (!/^(\/[a-z0-9]+)+$/.test(apiPrefix)) {
-    problems.push('apiPrefix must look like /api/v1');
+    problems.push('apiPrefix must be lower-case /segments, such as /api/v2');
   }
   const list = Array.isArray(root.services) ? root.services : [];
   if (list.length === 0) {
@@ -285,9 +285,14 @@ interface UrlReader {
 }
 
 /**
- * Where `service` answers: `<ENV_STEM>_URL` (e.g. `USERS_SERVICE_URL`), by default
+ * Where `service` answers: `<ENV_STEM>_URL` (e.g. `ORDERS_SERVICE_URL`), by default
  * `http://127.0.0.1:<its registry port>`.
  */
 export function readServiceUrl(r: UrlReader, service: RegistryService): string {
   return r.url(`${service.envStem}_URL`, `http://127.0.0.1:${service.port}`, ['http', 'https'])!;
+}
+
+/** `path` (starting with `/`) on the service at `baseUrl`; a trailing slash of the base is tolerated. */
+export function serviceEndpoint(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}${path}`;
 }

@@ -114,8 +114,3 @@ export class AccessTokenVerifier {
     }
   }
 }
-
-/** The JWKS of auth-service at `authServiceUrl` (a trailing slash is tolerated). */
-export function jwksSource(authServiceUrl: string): KeySource {
-  return { jwksUrl: `${authServiceUrl.replace(/\/+$/, '')}/.well-known/jwks.json` };
-}

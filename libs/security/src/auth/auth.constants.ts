@@ -4,3 +4,8 @@ export const ROLES_KEY = 'keel:roles';
 export const ACCESS_TOKEN_ALGORITHMS = ['ES256'];
 export const ACCESS_TOKEN_ISSUER = 'keel-auth';
 export const ACCESS_TOKEN_AUDIENCE = 'keel';
+/**
+ * Where a token-signing service serves its public keys (RFC 8615 well-known location); the
+ * apps that verify tokens build their JWKS URL from it and the signer's URL.
+ */
+export const JWKS_PATH = '/.well-known/jwks.json';

@@ -23,9 +23,9 @@ export interface JwksKeySourceOptions {
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
 /**
- * A remote JWKS that keeps its last good keys: when a refetch fails (auth-service down or
+ * A remote JWKS that keeps its last good keys: when a refetch fails (the signer down or
  * refusing), tokens signed with the known keys still verify, and fetching backs off
- * exponentially instead of hammering auth-service on every request. An unknown `kid` triggers
+ * exponentially instead of hammering the signer on every request. An unknown `kid` triggers
  * a refetch at most once per cooldown, so key rotation is picked up without letting forged
  * `kid`s cause a fetch per request.
  */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Server, STATUS_CODES } from 'node:http';
 import { type Duplex } from 'node:stream';
+import { errorBody, REQUEST_ID_HEADER } from '@keel/platform';
 import { staticSecurityHeaders } from './security-headers';
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
@@ -41,18 +42,12 @@ export function installClientErrorResponder(server: Server): void {
       }
       const status = STATUS_BY_CODE[error.code ?? ''] ?? 400;
       const requestId = randomUUID();
-      const body = JSON.stringify({
-        statusCode: status,
-        error: STATUS_CODES[status],
-        message: MESSAGE_BY_STATUS[status],
-        requestId,
-        traceId: '',
-      });
+      const body = JSON.stringify(errorBody(status, MESSAGE_BY_STATUS[status], requestId));
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}` +
           `content-type: application/json; charset=utf-8\r\n` +
           `content-length: ${Buffer.byteLength(body)}\r\n` +
-          `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+          `${REQUEST_ID_HEADER}: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
       );
     },
   );

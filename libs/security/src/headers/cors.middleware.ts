@@ -1,12 +1,12 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { RATE_LIMIT_HEADERS, REQUEST_ID_HEADER, RETRY_AFTER_HEADER } from '@keel/platform';
 import { SECURITY_OPTIONS } from '../security.module-definition';
 import { type SecurityModuleOptions } from '../security-options.interface';
 
 const ALLOWED_METHODS = 'GET,POST,PATCH,PUT,DELETE';
-const ALLOWED_HEADERS = 'authorization,content-type,x-request-id,traceparent,tracestate';
-const EXPOSED_HEADERS =
-  'x-request-id,retry-after,x-ratelimit-limit,x-ratelimit-remaining,x-ratelimit-reset';
+const ALLOWED_HEADERS = `authorization,content-type,${REQUEST_ID_HEADER},traceparent,tracestate`;
+const EXPOSED_HEADERS = [REQUEST_ID_HEADER, RETRY_AFTER_HEADER, ...RATE_LIMIT_HEADERS].join(',');
 
 /**
  * CORS for the origins of `CORS_ORIGINS` only, and none at all when it is empty. Runs after

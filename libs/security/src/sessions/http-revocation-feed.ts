@@ -3,18 +3,15 @@ import { suppressTracing } from '@opentelemetry/core';
 import { INTERNAL_TOKEN_HEADER } from '@keel/platform';
 import { type RevocationFeed, type RevocationFeedPage } from './revocation-list';
 
-/** Path of auth-service's revocation feed (internal token required). */
-export const REVOCATION_FEED_PATH = '/internal/revocations';
-
 /**
- * auth-service's revocation feed over HTTP, for the apps that do not own the sessions table.
- * Polls are housekeeping, so they make no spans.
+ * A revocation feed over HTTP (`GET <feedUrl>?since=<epoch ms>`, internal token required), for
+ * the apps that do not own the sessions table; the app says where it is. Polls are
+ * housekeeping, so they make no spans.
  */
-export function httpRevocationFeed(authServiceUrl: string, internalToken: string): RevocationFeed {
-  const base = authServiceUrl.replace(/\/+$/, '');
+export function httpRevocationFeed(feedUrl: string, internalToken: string): RevocationFeed {
   return (since) =>
     context.with(suppressTracing(context.active()), async () => {
-      const res = await fetch(`${base}${REVOCATION_FEED_PATH}?since=${since}`, {
+      const res = await fetch(`${feedUrl}?since=${since}`, {
         headers: { [INTERNAL_TOKEN_HEADER]: internalToken },
         signal: AbortSignal.timeout(2_000),
       });

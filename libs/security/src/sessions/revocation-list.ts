@@ -13,7 +13,7 @@ export interface RevocationFeedPage {
   revoked: RevokedSession[];
 }
 
-/** Where revocations come from: auth-service's database, or its internal HTTP feed. */
+/** Where revocations come from: the session owner's database, or its HTTP feed. */
 export type RevocationFeed = (since: number) => Promise<RevocationFeedPage>;
 
 /** How far back each poll looks again, so a revocation committed late is not missed. */
