@@ -6,31 +6,46 @@ import {
 } from '@nestjs/common';
 import { ObservabilityModule } from '@keel/observability';
 import { ConfigModule, REVOCATION_FEED_PATH, serviceEndpoint } from '@keel/platform';
-import { gatewayRateLimiters, JWKS_PATH, SecurityModule } from '@keel/security';
+import { JWKS_PATH, SecurityModule } from '@keel/security';
 import { CompressionMiddleware } from './compression/compression.middleware';
-import { type GatewayConfig } from './config/gateway-config';
+import { type GatewayConfig, TOKEN_ISSUER } from './config/gateway-config';
 import { ProxyModule } from './proxy/proxy.module';
+import { globalLimiter, namedLimiters } from './routing/gateway-limiters';
+import { RouteTable } from './routing/route-table';
 
 @Module({})
 export class AppModule implements NestModule {
+  /**
+   * The gateway for `config`. Builds the route table from the registry first: a route naming
+   * a limiter the gateway does not have stops the start with a message naming it.
+   */
   static forRoot(config: GatewayConfig): DynamicModule {
+    const table = new RouteTable(
+      config.registry,
+      globalLimiter(config.rateLimits),
+      namedLimiters(config.rateLimits),
+    );
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         ObservabilityModule.forApp(config, {
-          upstreams: [
-            { name: 'auth-service', url: config.upstreams['auth-service'].url },
-            { name: 'users-service', url: config.upstreams['users-service'].url },
-          ],
+          upstreams: Object.entries(config.upstreams).map(([name, upstream]) => ({
+            name,
+            url: upstream.url,
+          })),
         }),
-        // Tokens are checked at the edge against auth-service's JWKS, before any upstream call.
+        // Tokens are checked at the edge against auth-service's JWKS, before any upstream
+        // call; the limits are the route table's, applied by the forwarding middleware.
         SecurityModule.forApp(config, {
-          limiters: gatewayRateLimiters(config.rateLimits),
-          auth: { jwksUrl: serviceEndpoint(config.authServiceUrl, JWKS_PATH) },
-          revocationFeedUrl: serviceEndpoint(config.authServiceUrl, REVOCATION_FEED_PATH),
+          limiters: [],
+          auth: { jwksUrl: serviceEndpoint(config.upstreams[TOKEN_ISSUER].url, JWKS_PATH) },
+          revocationFeedUrl: serviceEndpoint(
+            config.upstreams[TOKEN_ISSUER].url,
+            REVOCATION_FEED_PATH,
+          ),
         }),
-        ProxyModule,
+        ProxyModule.forRoot(table),
       ],
     };
   }

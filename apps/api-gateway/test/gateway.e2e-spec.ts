@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
 import { DEV_INTERNAL_TOKEN } from '@keel/platform';
-import { type Platform, startPlatform } from '../../../test/support/platform';
+import { parseExposition, sampleValue } from '../../../test/support/exposition';
+import { builtEntry, type Platform, startPlatform } from '../../../test/support/platform';
 import { type ClosedPort, holdClosedPort } from '../../../test/support/ports';
 import { waitFor } from '../../../test/support/wait';
 
@@ -313,6 +318,186 @@ describe('api-gateway with an upstream that refuses connections', () => {
         traceId: expect.any(String),
       });
       expect(res.body.message).not.toContain('127.0.0.1');
+    }
+  });
+});
+
+/** `services.json` plus `extra` services, written to a temporary file for `KEEL_SERVICES_FILE`. */
+function writeRegistry(dir: string, extra: object[]): string {
+  const registry = JSON.parse(readFileSync(join(__dirname, '../../../services.json'), 'utf8')) as {
+    services: object[];
+  };
+  registry.services.push(...extra);
+  const file = join(dir, `services-${randomUUID()}.json`);
+  writeFileSync(file, JSON.stringify(registry));
+  return file;
+}
+
+describe('api-gateway routing from a registry file (KEEL_SERVICES_FILE)', () => {
+  let platform: Platform;
+  let upstream: Awaited<ReturnType<typeof startRecordingUpstream>>;
+  let privateKey: KeyLike;
+  let dir: string;
+
+  const received = (requestId: string): Recorded[] =>
+    upstream.recorded.filter((r) => r.headers['x-request-id'] === requestId);
+
+  const orders = {
+    name: 'orders-service',
+    kind: 'service',
+    port: 3999,
+    database: false,
+    calls: [],
+    routes: [
+      { method: 'GET', path: '/orders/:id', auth: 'bearer', params: { id: 'int' } },
+      { method: 'POST', path: '/orders/:id/items/*', auth: 'bearer', roles: ['buyer'] },
+      { method: 'GET', path: '/catalog', auth: 'public', limits: ['auth'] },
+    ],
+  };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
+    upstream = await startRecordingUpstream({ keys: [jwk] });
+    dir = mkdtempSync(join(tmpdir(), 'keel-registry-'));
+    platform = await startPlatform({
+      apps: ['api-gateway'],
+      appEnv: {
+        'api-gateway': {
+          KEEL_SERVICES_FILE: writeRegistry(dir, [orders]),
+          AUTH_SERVICE_URL: upstream.url,
+          USERS_SERVICE_URL: upstream.url,
+          ORDERS_SERVICE_URL: `${upstream.url}/orders-api`,
+          RATE_LIMIT_AUTH: '2/60s',
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await new Promise((resolve) => upstream?.server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sign = (roles: string[]): Promise<string> =>
+    new SignJWT({ email: 'orders@example.com', roles })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setSubject(randomUUID())
+      .setIssuer('keel-auth')
+      .setAudience('keel')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+
+  it('forwards a route that exists only in the registry, after the bearer check', async () => {
+    const token = await sign([]);
+    const ok = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .get('/api/v1/orders/42?expand=1')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', ok)
+      .expect(200);
+    expect(received(ok).map((r) => r.url)).toEqual(['/orders-api/orders/42?expand=1']);
+
+    const anonymous = `rid-${randomUUID()}`;
+    const refused = await request(platform.gatewayUrl)
+      .get('/api/v1/orders/42')
+      .set('x-request-id', anonymous)
+      .expect(401);
+    expect(refused.body).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'Missing or invalid bearer token',
+      requestId: anonymous,
+      traceId: expect.any(String),
+    });
+    const badId = `rid-${randomUUID()}`;
+    const bad = await request(platform.gatewayUrl)
+      .get('/api/v1/orders/4x')
+      .set('authorization', `Bearer ${token}`)
+      .set('x-request-id', badId)
+      .expect(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, requestId: badId });
+    expect([...received(anonymous), ...received(badId)]).toEqual([]);
+
+    const text = (await request(platform.gatewayUrl).get('/metrics').expect(200)).text;
+    const families = parseExposition(text, 'prometheus');
+    const count = (route: string, status: string): number =>
+      sampleValue(families, 'http_server_request_duration_seconds_count', {
+        method: 'GET',
+        route,
+        status_code: status,
+      });
+    expect(count('/api/v1/orders/:id', '200')).toBe(1);
+    expect(count('/api/v1/orders/:id', '401')).toBe(1);
+  });
+
+  it('forwards every path below a prefix route, with its roles checked at the edge', async () => {
+    const buyer = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .post('/api/v1/orders/7/items/a/b')
+      .set('authorization', `Bearer ${await sign(['buyer'])}`)
+      .set('x-request-id', buyer)
+      .send({ qty: 1 })
+      .expect(200);
+    expect(received(buyer)[0]).toMatchObject({
+      method: 'POST',
+      url: '/orders-api/orders/7/items/a/b',
+      body: '{"qty":1}',
+    });
+    const other = `rid-${randomUUID()}`;
+    await request(platform.gatewayUrl)
+      .post('/api/v1/orders/7/items/a')
+      .set('authorization', `Bearer ${await sign([])}`)
+      .set('x-request-id', other)
+      .expect(403);
+    for (const path of ['/api/v1/orders/7/items', '/api/v1/orders/7/items/%2e%2e']) {
+      const res = await request(platform.gatewayUrl)
+        .post(path)
+        .set('authorization', `Bearer ${await sign(['buyer'])}`)
+        .expect(404);
+      expect(res.body).toMatchObject({ statusCode: 404, requestId: expect.any(String) });
+    }
+    expect(received(other)).toEqual([]);
+  });
+
+  it("applies a public route's named limiter without asking for a token", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      statuses.push((await request(platform.gatewayUrl).get('/api/v1/catalog')).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+});
+
+describe('api-gateway start with a registry naming an unknown limiter', () => {
+  it('stops with a message naming the route and the limiter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-registry-'));
+    try {
+      const file = writeRegistry(dir, [
+        {
+          name: 'orders-service',
+          kind: 'service',
+          port: 3999,
+          database: false,
+          calls: [],
+          routes: [{ method: 'GET', path: '/orders', auth: 'bearer', limits: ['bursty'] }],
+        },
+      ]);
+      const child = spawn(process.execPath, [builtEntry('api-gateway')], {
+        env: { ...process.env, KEEL_SERVICES_FILE: file, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).not.toBe(0);
+      expect(output).toMatch(/orders-service GET \/orders: "bursty"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

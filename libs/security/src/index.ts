@@ -17,6 +17,7 @@ export * from './throttling/fail-open-redis.store';
 export * from './throttling/memory-rate-limit.store';
 export * from './throttling/rate-limit.guard';
 export * from './throttling/rate-limit.store';
+export * from './throttling/request-limiter';
 export * from './throttling/throttle.decorators';
 export {
   AUTH_LIMITER,

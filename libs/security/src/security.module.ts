@@ -20,6 +20,7 @@ import { SECURITY_OPTIONS } from './security.module-definition';
 import { type SecurityAppOptions, type SecurityModuleOptions } from './security-options.interface';
 import { httpRevocationFeed } from './sessions/http-revocation-feed';
 import { RevocationList } from './sessions/revocation-list';
+import { RequestLimiter } from './throttling/request-limiter';
 import { RATE_LIMIT_STORE } from './throttling/throttling.constants';
 import { createThrottlingProviders } from './throttling/throttling.providers';
 import { JsonBodyMiddleware } from './validation/json-body.middleware';
@@ -63,11 +64,13 @@ export class SecurityModule implements NestModule, OnModuleInit {
       { provide: SECURITY_OPTIONS, useValue: options },
       { provide: APP_PIPE, useFactory: createValidationPipe },
     ];
-    const exports: Array<symbol | typeof AccessTokenVerifier | typeof RevocationList> = [];
+    const exports: Array<
+      symbol | typeof AccessTokenVerifier | typeof RevocationList | typeof RequestLimiter
+    > = [];
     // Limits before authentication, so floods of bad tokens are limited too.
     if (options.throttling) {
       providers.push(...createThrottlingProviders(options.throttling));
-      exports.push(RATE_LIMIT_STORE);
+      exports.push(RATE_LIMIT_STORE, RequestLimiter);
     }
     const auth = options.auth;
     if (auth) {

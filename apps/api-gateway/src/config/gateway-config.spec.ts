@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigValidationError } from '@keel/platform';
 import { loadGatewayConfig } from './gateway-config';
 
@@ -9,6 +12,46 @@ describe(loadGatewayConfig.name, () => {
       'auth-service': { url: 'http://127.0.0.1:3001', connectTimeoutMs: 1000, timeoutMs: 10_000 },
       'users-service': { url: 'http://127.0.0.1:3002', connectTimeoutMs: 1000, timeoutMs: 10_000 },
     });
+  });
+
+  it('admits 32 requests in flight per upstream plus its own 32, unless SHED_MAX_IN_FLIGHT says', () => {
+    expect(loadGatewayConfig({}).admission.maxInFlight).toBe(96);
+    expect(loadGatewayConfig({ SHED_MAX_IN_FLIGHT: '40' }).admission.maxInFlight).toBe(40);
+    expect(loadGatewayConfig({ SHED_MAX_IN_FLIGHT: '0' }).admission.maxInFlight).toBe(0);
+  });
+
+  it('routes every registry upstream, timeouts from its entry, from KEEL_SERVICES_FILE too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-registry-'));
+    try {
+      const file = join(dir, 'services.json');
+      const registry = JSON.parse(
+        readFileSync(join(__dirname, '../../../../services.json'), 'utf8'),
+      ) as { services: object[] };
+      registry.services.push({
+        name: 'orders-service',
+        kind: 'service',
+        port: 3010,
+        database: false,
+        calls: [],
+        upstream: { connectTimeout: '200ms', timeout: '2s' },
+        routes: [{ method: 'GET', path: '/orders', auth: 'bearer' }],
+      });
+      writeFileSync(file, JSON.stringify(registry));
+      const config = loadGatewayConfig({ KEEL_SERVICES_FILE: file, ORDERS_SERVICE_TIMEOUT: '3s' });
+      expect(Object.keys(config.upstreams)).toEqual([
+        'auth-service',
+        'users-service',
+        'orders-service',
+      ]);
+      expect(config.upstreams['orders-service']).toEqual({
+        url: 'http://127.0.0.1:3010',
+        connectTimeoutMs: 200,
+        timeoutMs: 3000,
+      });
+      expect(config.admission.maxInFlight).toBe(128);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('applies UPSTREAM_* to every upstream and lets one upstream override them', () => {

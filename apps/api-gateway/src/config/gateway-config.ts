@@ -1,12 +1,19 @@
 // Deep imports: instrument.ts runs this loader before tracing hooks http, express and
 // TypeORM, which the platform barrel would load.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type BaseConfig, readBaseConfig } from '@keel/platform/config/base-config';
 import { type Env } from '@keel/platform/config/env-reader';
-import { parseServiceRegistry, readServiceUrl } from '@keel/platform/registry/service-registry';
+import {
+  parseServiceRegistry,
+  readServiceUrl,
+  type ServiceRegistry,
+} from '@keel/platform/registry/service-registry';
 import { version } from '../../../../package.json';
 import registryJson from '../../../../services.json';
 
-export type UpstreamName = 'auth-service' | 'users-service';
+/** A service the gateway routes to, by its registry name. */
+export type UpstreamName = string;
 
 /** Where one upstream is and how long the gateway waits for it. */
 export interface UpstreamSettings {
@@ -18,36 +25,66 @@ export interface UpstreamSettings {
 }
 
 export interface GatewayConfig extends BaseConfig {
-  /** Where auth-service answers (`AUTH_SERVICE_URL`): its JWKS and revocation feed. */
-  authServiceUrl: string;
+  /** The registry the gateway routes from (`services.json`, or `KEEL_SERVICES_FILE`). */
+  registry: ServiceRegistry;
+  /** Every service of kind `service` in the registry, in registry order. */
   upstreams: Record<UpstreamName, UpstreamSettings>;
+}
+
+/** The service whose JWKS the gateway checks bearer tokens against. */
+export const TOKEN_ISSUER = 'auth-service';
+
+/**
+ * The service registry: the repository's `services.json`, or the JSON file named by
+ * `KEEL_SERVICES_FILE` (tests and new services try routes without rebuilding).
+ */
+export function loadRegistry(env: Env): ServiceRegistry {
+  const file = env.KEEL_SERVICES_FILE;
+  if (file === undefined || file === '') {
+    return parseServiceRegistry(registryJson);
+  }
+  return parseServiceRegistry(JSON.parse(readFileSync(resolve(file), 'utf8')) as unknown);
 }
 
 /**
  * Reads and validates the gateway's environment; throws naming every bad variable.
  *
- * `UPSTREAM_CONNECT_TIMEOUT` (1s) and `UPSTREAM_TIMEOUT` (10s) apply to every upstream;
- * `AUTH_SERVICE_CONNECT_TIMEOUT`, `AUTH_SERVICE_TIMEOUT`, `USERS_SERVICE_CONNECT_TIMEOUT`
- * and `USERS_SERVICE_TIMEOUT` override them for one upstream.
+ * Each upstream of the registry is found at `<STEM>_URL` (e.g. `USERS_SERVICE_URL`, by
+ * default its registry port on 127.0.0.1) and waited for as its registry entry's `upstream`
+ * says; `UPSTREAM_CONNECT_TIMEOUT` and `UPSTREAM_TIMEOUT` override that for every upstream,
+ * `<STEM>_CONNECT_TIMEOUT` and `<STEM>_TIMEOUT` (e.g. `AUTH_SERVICE_TIMEOUT`) for one.
+ * `SHED_MAX_IN_FLIGHT` defaults to 32 × (1 + number of upstreams), 96 with two.
  */
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  const registry = parseServiceRegistry(registryJson);
-  const [base, r] = readBaseConfig(registry.service('api-gateway'), env, version);
-  const authServiceUrl = readServiceUrl(r, registry.service('auth-service'));
-  const usersServiceUrl = readServiceUrl(r, registry.service('users-service'));
-  const connectTimeoutMs = r.duration('UPSTREAM_CONNECT_TIMEOUT', '1s');
-  const timeoutMs = r.duration('UPSTREAM_TIMEOUT', '10s');
-  const override = (name: string, fallback: number): number =>
-    r.raw(name) === undefined ? fallback : r.duration(name, '0');
-  const settings = (prefix: string, url: string): UpstreamSettings => ({
-    url,
-    connectTimeoutMs: override(`${prefix}_CONNECT_TIMEOUT`, connectTimeoutMs),
-    timeoutMs: override(`${prefix}_TIMEOUT`, timeoutMs),
+  const registry = loadRegistry(env);
+  const [base, r] = readBaseConfig(registry.gateway(), env, version);
+  const services = registry.upstreams();
+  const urls = services.map((service) => readServiceUrl(r, service));
+  const optional = (name: string): number | undefined =>
+    r.raw(name) === undefined ? undefined : r.duration(name, '0');
+  const connectTimeoutMs = optional('UPSTREAM_CONNECT_TIMEOUT');
+  const timeoutMs = optional('UPSTREAM_TIMEOUT');
+  const upstreams: Record<UpstreamName, UpstreamSettings> = {};
+  services.forEach((service, index) => {
+    upstreams[service.name] = {
+      url: urls[index],
+      connectTimeoutMs:
+        optional(`${service.envStem}_CONNECT_TIMEOUT`) ??
+        connectTimeoutMs ??
+        service.upstream.connectTimeoutMs,
+      timeoutMs: optional(`${service.envStem}_TIMEOUT`) ?? timeoutMs ?? service.upstream.timeoutMs,
+    };
   });
-  const upstreams = {
-    'auth-service': settings('AUTH_SERVICE', authServiceUrl),
-    'users-service': settings('USERS_SERVICE', usersServiceUrl),
-  };
+  if (upstreams[TOKEN_ISSUER] === undefined) {
+    r.fail('KEEL_SERVICES_FILE', `the registry has no ${TOKEN_ISSUER} to check tokens with`, '');
+  }
   r.done();
-  return { ...base, authServiceUrl, upstreams };
+  // The gateway's in-flight requests are mostly waits on upstreams, each of which admits its
+  // own SHED_MAX_IN_FLIGHT before refusing fast: unless set, the gateway admits its own share
+  // plus one per upstream.
+  const admission =
+    r.raw('SHED_MAX_IN_FLIGHT') === undefined
+      ? { ...base.admission, maxInFlight: base.admission.maxInFlight * (1 + services.length) }
+      : base.admission;
+  return { ...base, registry, upstreams, admission };
 }

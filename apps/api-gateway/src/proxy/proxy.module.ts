@@ -1,13 +1,16 @@
-import { Module } from '@nestjs/common';
-import { AuthRoutesController } from '../routes/auth-routes.controller';
-import { UsersRoutesController } from '../routes/users-routes.controller';
-import { MeteredProxyService } from './metered-proxy.service';
-import { ProxyService } from './proxy.service';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type RouteTable } from '../routing/route-table';
+import { RoutingModule } from '../routing/routing.module';
 
-/** The gateway's public routes and the upstream client they share. */
-@Module({
-  controllers: [AuthRoutesController, UsersRoutesController],
-  providers: [{ provide: ProxyService, useClass: MeteredProxyService }],
-  exports: [ProxyService],
-})
-export class ProxyModule {}
+/**
+ * The gateway's public routes (registry-driven, see {@link RoutingModule}) and the upstream
+ * client they share. It only nests {@link RoutingModule} one level deeper than the app's
+ * other modules, so that the forwarding middleware is registered after theirs.
+ */
+@Module({})
+export class ProxyModule {
+  static forRoot(table: RouteTable): DynamicModule {
+    const routing = RoutingModule.forRoot(table);
+    return { module: ProxyModule, imports: [routing], exports: [routing] };
+  }
+}

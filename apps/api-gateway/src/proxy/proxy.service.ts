@@ -26,35 +26,33 @@ interface Upstream {
 type TrustFn = (address: string, hop: number) => boolean;
 
 /**
- * Forwards one gateway route to its upstream over a keep-alive undici pool per upstream,
- * and relays the answer. Every route uses this one class, so headers, timeouts and errors
+ * Forwards one gateway route to its upstream over a keep-alive undici pool per registry
+ * upstream, and relays the answer. Every route uses this one class, so headers, timeouts and errors
  * behave the same everywhere.
  */
 @Injectable()
 export class ProxyService implements OnApplicationShutdown {
-  private readonly upstreams: Record<UpstreamName, Upstream>;
+  private readonly upstreams: Map<UpstreamName, Upstream>;
   private readonly internalToken: string;
 
   constructor(@Inject(APP_CONFIG) config: GatewayConfig) {
     this.internalToken = config.internalToken;
-    const upstream = (name: UpstreamName): Upstream => {
-      const settings = config.upstreams[name];
-      const url = new URL(settings.url);
-      return {
-        name,
-        pool: new Pool(url.origin, {
-          connect: { timeout: settings.connectTimeoutMs },
-          headersTimeout: settings.timeoutMs,
-          bodyTimeout: settings.timeoutMs,
-          keepAliveTimeout: 10_000,
-        }),
-        basePath: url.pathname.replace(/\/+$/, ''),
-      };
-    };
-    this.upstreams = {
-      'auth-service': upstream('auth-service'),
-      'users-service': upstream('users-service'),
-    };
+    this.upstreams = new Map(
+      Object.entries(config.upstreams).map(([name, settings]) => {
+        const url = new URL(settings.url);
+        const upstream: Upstream = {
+          name,
+          pool: new Pool(url.origin, {
+            connect: { timeout: settings.connectTimeoutMs },
+            headersTimeout: settings.timeoutMs,
+            bodyTimeout: settings.timeoutMs,
+            keepAliveTimeout: 10_000,
+          }),
+          basePath: url.pathname.replace(/\/+$/, ''),
+        };
+        return [name, upstream];
+      }),
+    );
   }
 
   /**
@@ -69,7 +67,10 @@ export class ProxyService implements OnApplicationShutdown {
     upstreamName: UpstreamName,
     path: string,
   ): Promise<void> {
-    const upstream = this.upstreams[upstreamName];
+    const upstream = this.upstreams.get(upstreamName);
+    if (upstream === undefined) {
+      throw new Error(`No upstream named ${upstreamName}`);
+    }
     const headers = this.upstreamHeaders(req);
     const requestBody = this.upstreamBody(req);
     if (requestBody !== undefined) {
@@ -133,7 +134,7 @@ export class ProxyService implements OnApplicationShutdown {
   ): void {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(Object.values(this.upstreams).map((upstream) => upstream.pool.close()));
+    await Promise.all([...this.upstreams.values()].map((upstream) => upstream.pool.close()));
   }
 
   private upstreamHeaders(req: Request): Record<string, string | string[]> {

@@ -63,13 +63,13 @@ export class JwksKeySource {
       throw new errors.JWKSNoMatchingKey('no signing keys available yet');
     }
     try {
-      return (await this.keys(header, token));
+      return await this.keys(header, token);
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() < this.nextFetchAt) {
         throw error;
       }
       await this.load();
-      return (await this.keys(header, token));
+      return await this.keys(header, token);
     }
   };
 

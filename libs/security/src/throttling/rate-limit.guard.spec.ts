@@ -15,7 +15,6 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { Public } from '../auth/public.decorator';
 import { SecurityModule } from '../security.module';
-import { loginEmail } from './contract-rate-limiters';
 import { RateLimitGuard } from './rate-limit.guard';
 import { SkipThrottle, Throttle } from './throttle.decorators';
 
@@ -92,7 +91,8 @@ describe(RateLimitGuard.name, () => {
                 limit: 2,
                 windowMs: 60_000,
                 routes: [{ method: 'POST', path: '/login' }],
-                by: loginEmail,
+                by: (req) =>
+                  (req.body as { email?: string } | undefined)?.email?.trim().toLowerCase(),
                 countStatuses: [401],
               },
             ],

@@ -63,9 +63,9 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     reflector: Reflector,
     @Inject(THROTTLING_OPTIONS)
     private readonly throttling: Required<
-      Omit<ThrottlingOptions, 'registry' | 'redisUrl' | 'internalToken'>
+      Omit<ThrottlingOptions, 'registry' | 'redisUrl' | 'internalToken' | 'onRejected'>
     > &
-      Pick<ThrottlingOptions, 'internalToken'>,
+      Pick<ThrottlingOptions, 'internalToken' | 'onRejected'>,
     private readonly metrics: RateLimitMetrics,
     private readonly moduleRef: ModuleRef,
   ) {
@@ -184,10 +184,9 @@ export class RateLimitGuard extends ThrottlerGuard implements OnModuleInit {
     res.setHeader('X-RateLimit-Limit', limit);
     res.setHeader('X-RateLimit-Remaining', 0);
     res.setHeader('X-RateLimit-Reset', seconds);
-    this.metrics.rejections.inc({ limiter, route: req.route?.path ?? 'unmatched' });
-    if (req.method === 'POST' && /\/auth\/login$/.test(req.route?.path ?? '')) {
-      this.metrics.loginAttempts.inc({ result: 'rate_limited' });
-    }
+    const route = req.route?.path ?? 'unmatched';
+    this.metrics.rejections.inc({ limiter, route });
+    this.throttling.onRejected?.({ limiter, route, method: req.method });
     throw new ThrottlerException(`Too many requests: retry in ${seconds} s`);
   }
 

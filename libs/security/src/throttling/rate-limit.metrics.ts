@@ -11,8 +11,6 @@ import {
 export class RateLimitMetrics {
   readonly rejections: Counter<'limiter' | 'route'>;
   readonly storeErrors: Counter;
-  /** `auth_login_attempts_total`, shared with auth-service's own counts; here only `rate_limited`. */
-  readonly loginAttempts: Counter<'result'>;
 
   constructor(registry: Registry = register) {
     this.rejections =
@@ -28,14 +26,6 @@ export class RateLimitMetrics {
       new Counter({
         name: RATE_LIMIT_STORE_ERRORS_METRIC,
         help: 'Rate-limit decisions taken from process memory because Redis failed',
-        registers: [registry],
-      });
-    this.loginAttempts =
-      (registry.getSingleMetric('auth_login_attempts_total') as Counter<'result'>) ??
-      new Counter({
-        name: 'auth_login_attempts_total',
-        help: 'Login attempts by result.',
-        labelNames: ['result'],
         registers: [registry],
       });
   }

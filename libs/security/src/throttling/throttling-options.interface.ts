@@ -58,4 +58,17 @@ export interface ThrottlingOptions {
    * in `x-keel-client-ip` (the gateway does), and are counted by that address.
    */
   internalToken?: string;
+  /**
+   * Called with every 429 after it is counted in `rate_limit_rejections_total`: an app counts
+   * its own metrics of refused requests here (e.g. rate-limited logins).
+   */
+  onRejected?: (rejection: RateLimitRejection) => void;
+}
+
+/** A request refused by a limiter, as {@link ThrottlingOptions.onRejected} hears of it. */
+export interface RateLimitRejection {
+  limiter: string;
+  /** The route template (`/users/:id`), `unmatched` when none. */
+  route: string;
+  method: string;
 }

@@ -6,6 +6,7 @@ import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { type RateLimitStore } from './rate-limit.store';
+import { RequestLimiter } from './request-limiter';
 import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
@@ -18,7 +19,8 @@ import { type ThrottlingOptions } from './throttling-options.interface';
 /**
  * The providers of rate limiting: the options, the metrics, the storage (fail-open Redis
  * when `redisUrl` is set, process memory otherwise) under both the throttler's token and
- * {@link RATE_LIMIT_STORE}, and the global {@link RateLimitGuard}.
+ * {@link RATE_LIMIT_STORE}, the global {@link RateLimitGuard}, and {@link RequestLimiter} for
+ * handlers that route requests themselves.
  */
 export function createThrottlingProviders(options: ThrottlingOptions): Provider[] {
   const resolved = {
@@ -46,5 +48,6 @@ export function createThrottlingProviders(options: ThrottlingOptions): Provider[
     },
     { provide: getStorageToken(), useExisting: RATE_LIMIT_STORE },
     { provide: APP_GUARD, useClass: RateLimitGuard },
+    RequestLimiter,
   ];
 }
