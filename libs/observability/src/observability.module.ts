@@ -1,21 +1,14 @@
-import {
-  type DynamicModule,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-} from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { type BaseConfig, DRAIN_LISTENER } from '@keel/platform';
 import { LoggerModule } from 'nestjs-pino';
 import { AdmissionControl } from './admission/admission-control.service';
-import { LoadShedGuard } from './admission/load-shed.guard';
-import { LoadShedMiddleware } from './admission/load-shed.middleware';
 import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
-import { loggerParams } from './logging/logger-params.factory';
-import { RequestContextMiddleware } from './logging/request-context.middleware';
+import { AccessLog, ROOT_LOGGER } from './logging/access-log';
+import { loggerParams, rootLogger } from './logging/logger-params.factory';
 import { DependencyMonitor } from './health/dependency.monitor';
 import { HealthController } from './health/health.controller';
 import { type HealthOptions } from './health/health-options.interface';
@@ -26,9 +19,7 @@ import { HttpMetricsRecorder } from './metrics/http-metrics.recorder';
 import { MetricsController } from './metrics/metrics.controller';
 import { METRICS_PATH } from './metrics/metrics.constants';
 import { MetricsService } from './metrics/metrics.service';
-import {
-  OBSERVABILITY_OPTIONS,
-} from './observability.module-definition';
+import { OBSERVABILITY_OPTIONS } from './observability.module-definition';
 import { type ObservabilityModuleOptions } from './observability-options.interface';
 
 /**
@@ -37,7 +28,7 @@ import { type ObservabilityModuleOptions } from './observability-options.interfa
  * more), and `/health/live` + `/health/ready`. Import once in the root module with `forRoot`.
  */
 @Module({})
-export class ObservabilityModule implements NestModule {
+export class ObservabilityModule {
   /**
    * `forRoot` from an app's validated configuration; `health` adds readiness checks beyond
    * the database and Redis (the gateway's upstreams).
@@ -57,11 +48,12 @@ export class ObservabilityModule implements NestModule {
 
   static forRoot(options: ObservabilityModuleOptions): DynamicModule {
     MetricsService.configure(options.serviceName);
+    const logger = rootLogger(options);
     return {
       module: ObservabilityModule,
       global: true,
       imports: [
-        LoggerModule.forRoot(loggerParams(options)),
+        LoggerModule.forRoot(loggerParams(logger)),
         // Its controller is ours (content negotiation); its options provider makes
         // `makeCounterProvider()` + `@InjectMetric()` usable too. Node.js defaults are
         // collected by MetricsService, once per process.
@@ -76,13 +68,14 @@ export class ObservabilityModule implements NestModule {
       providers: [
         { provide: OBSERVABILITY_OPTIONS, useValue: options },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_GUARD, useClass: LoadShedGuard },
         // Only where chaos is on: a global interceptor costs every request an rxjs pipeline
         // and an AsyncResource binding in Nest's interceptor chain, even when it passes.
         ...(options.chaosEnabled === true
           ? [{ provide: APP_INTERCEPTOR, useClass: ChaosInterceptor }]
           : []),
         MetricsService,
+        { provide: ROOT_LOGGER, useValue: logger },
+        { provide: AccessLog, useValue: new AccessLog(logger) },
         HttpMetricsRecorder,
         DbPoolCollector,
         ReadinessState,
@@ -99,9 +92,5 @@ export class ObservabilityModule implements NestModule {
         DRAIN_LISTENER,
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware, LoadShedMiddleware).forRoutes('*');
   }
 }

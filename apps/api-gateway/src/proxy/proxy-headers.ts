@@ -1,4 +1,10 @@
 import { type IncomingHttpHeaders } from 'node:http';
+import {
+  CLIENT_IP_HEADER,
+  INTERNAL_TOKEN_HEADER,
+  RATE_LIMIT_HEADERS,
+  REQUEST_ID_HEADER,
+} from '@keel/platform/http/headers';
 
 /**
  * Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus those the
@@ -26,9 +32,9 @@ const HOP_BY_HOP = new Set([
  * tracing instrumentation, which injects the gateway's own span.
  */
 const NOT_FORWARDED = new Set([
-  'x-internal-token',
-  'x-keel-client-ip',
-  'x-request-id',
+  INTERNAL_TOKEN_HEADER,
+  CLIENT_IP_HEADER,
+  REQUEST_ID_HEADER,
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
@@ -47,7 +53,7 @@ const NOT_FORWARDED = new Set([
 const NOT_RELAYED = new Set([
   'date',
   'x-powered-by',
-  'x-request-id',
+  REQUEST_ID_HEADER,
   'content-security-policy',
   'cross-origin-embedder-policy',
   'cross-origin-opener-policy',
@@ -67,9 +73,7 @@ const NOT_RELAYED = new Set([
   'access-control-allow-methods',
   'access-control-expose-headers',
   'access-control-max-age',
-  'x-ratelimit-limit',
-  'x-ratelimit-remaining',
-  'x-ratelimit-reset',
+  ...RATE_LIMIT_HEADERS,
 ]);
 
 type HeaderValue = string | string[] | undefined;

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Traced } from '@keel/observability';
 import { APP_CONFIG, INTERNAL_TOKEN_HEADER, RequestContext } from '@keel/platform';
-import { CLIENT_IP_HEADER } from '@keel/security';
+import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from '@keel/platform';
 import { type Request, type Response } from 'express';
 import { type Dispatcher, Pool } from 'undici';
 import { type GatewayConfig, type UpstreamName } from '../config/gateway-config';
@@ -141,7 +141,7 @@ export class ProxyService implements OnApplicationShutdown {
     const headers = forwardableRequestHeaders(req.headers);
     const requestId = RequestContext.requestId();
     if (requestId) {
-      headers['x-request-id'] = requestId;
+      headers[REQUEST_ID_HEADER] = requestId;
     }
     // A client's own X-Forwarded-For is kept only when the gateway trusts its peer
     // (TRUST_PROXY), the same rule express applies to req.ip.

@@ -10,10 +10,6 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
-import {
-  SHED_DECISION,
-  type ShedRequest,
-} from '@keel/observability/admission/load-shed.middleware';
 import { CHAOS_HEADER } from '@keel/observability/chaos/chaos.constants';
 import { ChaosException } from '@keel/observability/chaos/chaos.exception';
 import { parseChaosHeader } from '@keel/observability/chaos/chaos-plan';
@@ -31,7 +27,7 @@ import { GatewayMetrics } from './gateway-metrics';
 import { ROUTE_TABLE } from './routing.constants';
 import { type RouteTable } from './route-table';
 
-type RoutedRequest = Request & ShedRequest & { user?: AuthenticatedUser };
+type RoutedRequest = Request & { user?: AuthenticatedUser };
 
 /**
  * The gateway's forwarding path: one precompiled {@link RouteTable} lookup, then exactly the
@@ -41,7 +37,8 @@ type RoutedRequest = Request & ShedRequest & { user?: AuthenticatedUser };
  * the global exception filter (Sentry included). A path no route matches goes on to Nest's
  * router: the operational routes, else 404.
  *
- * Order per request, as the guards had it: load shedding (503), limits (429, headers), bearer
+ * Load shedding happened before Express (the request listener answers refusals). Order
+ * per request, as the guards had it: limits (429, headers), bearer
  * token and revocation (401), roles (403), typed params (400), then the upstream call. The
  * route template becomes `req.route.path`, which the metrics, the access log, the server
  * span (`http.route`, its name) and Sentry read: never the raw path.
@@ -81,10 +78,6 @@ export class GatewayRouterMiddleware implements NestMiddleware {
     const { route } = found;
     (req as { route?: unknown }).route = { path: route.template };
     req.baseUrl = '';
-    const refusal = req[SHED_DECISION];
-    if (refusal) {
-      throw refusal;
-    }
     // Limits count a client by its token's user, so the token is checked once, first.
     const token = bearerToken(req.headers.authorization);
     const user = token === undefined ? undefined : await this.verifier.verify(token);

@@ -20,6 +20,26 @@ export interface IssuedSession {
  */
 const REVOCATION_SKEW_MS = 60_000;
 
+/**
+ * The session a refresh token names and whether its family is already revoked, in one round
+ * trip (the refresh path's hot read; TypeORM's `findOneBy` + `existsBy` were two queries and a
+ * query builder each). `?` and `$1` are the two drivers' placeholders.
+ */
+const LOOKUP_SQL = `SELECT s.id, s.family_id, s.user_id, s.expires_at, s.rotated_at, s.revoked_at,
+  EXISTS (SELECT 1 FROM sessions f WHERE f.family_id = s.family_id AND f.revoked_at IS NOT NULL)
+    AS family_revoked
+  FROM sessions s WHERE s.token_hash = `;
+
+interface LookupRow {
+  id: string;
+  family_id: string;
+  user_id: string;
+  expires_at: Date | string;
+  rotated_at: Date | string | null;
+  revoked_at: Date | string | null;
+  family_revoked: boolean | number;
+}
+
 export type RotationResult =
   | { outcome: 'rotated'; userId: string; sessionId: string; refreshToken: string }
   | { outcome: 'reuse'; userId: string }
@@ -50,15 +70,17 @@ export class SessionStore {
    * the whole family is revoked, so a thief and the victim both lose the session.
    */
   async rotate(refreshToken: string): Promise<RotationResult> {
-    const session = await this.sessions.findOneBy({ tokenHash: hashRefreshToken(refreshToken) });
-    if (!session || session.revokedAt || (await this.familyRevoked(session.familyId))) {
+    const session = await this.lookup(hashRefreshToken(refreshToken));
+    if (!session || session.revoked_at !== null || Boolean(session.family_revoked)) {
       return { outcome: 'invalid' };
     }
-    if (session.rotatedAt) {
-      await this.revokeFamily(session.familyId);
-      return { outcome: 'reuse', userId: session.userId };
+    const familyId = session.family_id;
+    const userId = session.user_id;
+    if (session.rotated_at !== null) {
+      await this.revokeFamily(familyId);
+      return { outcome: 'reuse', userId };
     }
-    if (session.expiresAt.getTime() <= Date.now()) {
+    if (toEpochMs(session.expires_at) <= Date.now()) {
       return { outcome: 'invalid' };
     }
     // Conditional update: of two concurrent rotations of one token only one wins; the
@@ -68,20 +90,20 @@ export class SessionStore {
       { rotatedAt: new Date() },
     );
     if (claimed.affected !== 1) {
-      await this.revokeFamily(session.familyId);
-      return { outcome: 'reuse', userId: session.userId };
+      await this.revokeFamily(familyId);
+      return { outcome: 'reuse', userId };
     }
-    const next = await this.issue(session.userId, session.familyId);
+    const next = await this.issue(userId, familyId);
     // A concurrent reuse may have revoked the family between the claim and the insert, with
     // an UPDATE that could not see the new row: then the new token dies with its family.
-    if (await this.familyRevoked(session.familyId)) {
-      await this.revokeFamily(session.familyId);
+    if (await this.familyRevoked(familyId)) {
+      await this.revokeFamily(familyId);
       return { outcome: 'invalid' };
     }
     return {
       outcome: 'rotated',
-      userId: session.userId,
-      sessionId: session.familyId,
+      userId,
+      sessionId: familyId,
       refreshToken: next,
     };
   }
@@ -121,6 +143,14 @@ export class SessionStore {
       familyId,
       now.getTime() + this.config.accessTokenTtlSeconds * 1000 + REVOCATION_SKEW_MS,
     );
+  }
+
+  private async lookup(tokenHash: string): Promise<LookupRow | undefined> {
+    const postgres = this.sessions.manager.connection.options.type === 'postgres';
+    const rows: LookupRow[] = await this.sessions.query(`${LOOKUP_SQL}${postgres ? '$1' : '?'}`, [
+      tokenHash,
+    ]);
+    return rows[0];
   }
 
   private familyRevoked(familyId: string): Promise<boolean> {
@@ -164,7 +194,10 @@ export async function revokedSessionsSince(
     .getRawMany<{ sid: string; revokedAt: Date | string }>();
   return {
     now,
-    revoked: rows.map((row) => ({ sid: row.sid, expiresAt: toEpochMs(row.revokedAt) + lifetimeMs })),
+    revoked: rows.map((row) => ({
+      sid: row.sid,
+      expiresAt: toEpochMs(row.revokedAt) + lifetimeMs,
+    })),
   };
 }
 

@@ -16,6 +16,28 @@ import { ProfileCache } from './profile-cache.service';
 import { Profile } from './profile.entity';
 import { ProfileErrors } from './profiles.errors';
 
+/**
+ * One profile by id: the hot read of `users/me` and `users/:id` (on a cache miss). Raw SQL,
+ * not `findOneBy`: TypeORM built a query builder, aliases and an entity transformer per call
+ * for a one-row primary-key lookup. `?` and `$1` are the two drivers' placeholders.
+ */
+const FIND_SQL =
+  'SELECT id, email, display_name, bio, created_at, updated_at FROM profiles WHERE id = ';
+
+interface ProfileRow {
+  id: string;
+  email: string;
+  display_name: string;
+  bio: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** A timestamp column as a Date: PostgreSQL gives Dates, SQLite UTC text `YYYY-MM-DD HH:MM:SS.SSS`. */
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
+}
+
 export interface CreateProfileResult {
   profile: ProfileDto;
   /** false when the profile already existed (a retried call). */
@@ -141,11 +163,22 @@ export class ProfilesService {
 
   private async find(id: string): Promise<Profile> {
     // Ids are stored lower-cased; PostgreSQL's uuid type ignores case, SQLite's text does not.
-    const profile = await this.profiles.findOneBy({ id: id.toLowerCase() });
-    if (!profile) {
+    const postgres = this.profiles.manager.connection.options.type === 'postgres';
+    const rows: ProfileRow[] = await this.profiles.query(`${FIND_SQL}${postgres ? '$1' : '?'}`, [
+      id.toLowerCase(),
+    ]);
+    const row = rows[0];
+    if (!row) {
       throw ProfileErrors.notFound();
     }
-    return profile;
+    return {
+      id: row.id,
+      email: row.email,
+      displayName: row.display_name,
+      bio: row.bio,
+      createdAt: toDate(row.created_at),
+      updatedAt: toDate(row.updated_at),
+    };
   }
 
   private replay(existing: Profile, email: string): CreateProfileResult {

@@ -1,5 +1,6 @@
 import { MetricsService } from '../metrics/metrics.service';
-import { AdmissionControl } from './admission-control.service';
+import { waitFor } from '../../../../test/support/wait';
+import { AdmissionControl, MIN_IN_FLIGHT_UNDER_DELAY } from './admission-control.service';
 import { ServiceOverloadedException } from './service-overloaded.exception';
 
 describe(AdmissionControl.name, () => {
@@ -44,6 +45,37 @@ describe(AdmissionControl.name, () => {
     for (let i = 0; i < 1000; i += 1) {
       admission.admit();
     }
+    admission.onModuleDestroy();
+  });
+
+  it('refuses on a late event loop, but only beyond a few requests in flight', async () => {
+    const admission = new AdmissionControl(metrics, {
+      serviceName: 'test',
+      version: '0',
+      logLevel: 'silent',
+      logFormat: 'json',
+      admission: { maxInFlight: 0, maxEventLoopDelayMs: 30 },
+    });
+    // Keeps the loop busy between polls until two samples in a row were late.
+    await waitFor(
+      () => {
+        const end = performance.now() + 80;
+        while (performance.now() < end) {
+          // busy: the sampler's timer fires late
+        }
+        return admission.eventLoopDelayMs > 30;
+      },
+      { what: 'a late event loop', interval: 5 },
+    );
+    const releases = Array.from({ length: MIN_IN_FLIGHT_UNDER_DELAY }, () => admission.admit());
+    let refusal: unknown;
+    try {
+      admission.admit();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({ status: 503, reason: 'event_loop_delay' });
+    releases.forEach((release) => release());
     admission.onModuleDestroy();
   });
 });

@@ -8,6 +8,12 @@ import { ServiceOverloadedException } from './service-overloaded.exception';
 
 /** How often the event-loop delay is sampled (ms). */
 const SAMPLE_INTERVAL_MS = 20;
+/**
+ * Requests always admitted whatever the event-loop delay: a late loop refuses only beyond
+ * this many in flight, so a process on a contended machine keeps serving at a low concurrency
+ * instead of refusing everything (the refusals of a collapsed process kept its loop late).
+ */
+export const MIN_IN_FLIGHT_UNDER_DELAY = 4;
 
 /**
  * Admission control: past capacity a process answers 503 at once instead of queueing
@@ -55,6 +61,11 @@ export class AdmissionControl implements OnModuleDestroy {
     }
   }
 
+  /** The event-loop delay the last samples saw (ms; 0 while that criterion is off). */
+  get eventLoopDelayMs(): number {
+    return this.loopDelayMs;
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.sampler);
   }
@@ -64,21 +75,43 @@ export class AdmissionControl implements OnModuleDestroy {
    * call the returned function exactly once when it is done.
    */
   admit(): () => void {
-    const { maxInFlight, maxEventLoopDelayMs } = this.options;
-    if (maxInFlight > 0 && this.inFlight >= maxInFlight) {
-      throw this.shed('in_flight');
+    const refusal = this.tryAdmit();
+    if (refusal) {
+      throw refusal;
     }
-    if (maxEventLoopDelayMs > 0 && this.loopDelayMs > maxEventLoopDelayMs) {
-      throw this.shed('event_loop_delay');
-    }
-    this.inFlight += 1;
     let done = false;
     return () => {
       if (!done) {
         done = true;
-        this.inFlight -= 1;
+        this.release();
       }
     };
+  }
+
+  /**
+   * The allocation-free form of {@link admit} for the request path: `undefined` when the
+   * request is admitted (the caller then calls {@link release} exactly once when it is done),
+   * otherwise the counted refusal.
+   */
+  tryAdmit(): ServiceOverloadedException | undefined {
+    const { maxInFlight, maxEventLoopDelayMs } = this.options;
+    if (maxInFlight > 0 && this.inFlight >= maxInFlight) {
+      return this.shed('in_flight');
+    }
+    if (
+      maxEventLoopDelayMs > 0 &&
+      this.loopDelayMs > maxEventLoopDelayMs &&
+      this.inFlight >= MIN_IN_FLIGHT_UNDER_DELAY
+    ) {
+      return this.shed('event_loop_delay');
+    }
+    this.inFlight += 1;
+    return undefined;
+  }
+
+  /** Frees the slot of a request admitted by {@link tryAdmit}. */
+  release(): void {
+    this.inFlight -= 1;
   }
 
   /** Counts a refusal and returns the exception to throw. */

@@ -155,7 +155,9 @@ describe(SentryScrubber.name, () => {
       const started = performance.now();
       scrubber.scrubString(value);
       scrubber.scrubEvent(event({ request: { url: `http://h${value}`, query_string: value } }));
-      expect(performance.now() - started).toBeLessThan(100);
+      // Quadratic scanning took 7.7-15 s on this input; linear takes tens of ms. The bound
+      // sits far from both, so a loaded CI machine cannot fail it and a regression cannot pass.
+      expect(performance.now() - started).toBeLessThan(2000);
     });
 
     it('still finds the secrets around hostile runs', () => {

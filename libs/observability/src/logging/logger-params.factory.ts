@@ -1,50 +1,55 @@
-import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Params } from 'nestjs-pino';
-import { type Options } from 'pino-http';
-import { stdSerializers, stdTimeFunctions } from 'pino';
+import pino, { type Logger, type LoggerOptions, stdSerializers, stdTimeFunctions } from 'pino';
+import { RequestContext } from '@keel/platform';
 import { type ObservabilityModuleOptions } from '../observability-options.interface';
 import { activeTraceIds } from '../tracing/trace-ids';
-import { isOperationalPath } from '@keel/platform';
 import { PINO_REDACT_PATHS, REDACTED } from './redaction.constants';
-import { resolveRequestId } from './request-id';
 import { bufferedStdout } from './log-destination';
 
 /**
- * nestjs-pino parameters: JSON lines with `level` as a word, ISO `time`, `service`,
- * `requestId` and the active span's `trace_id`/`span_id`, a lean access log line per
- * request, and the shared redaction list.
+ * The root logger's options: JSON lines with `level` as a word, ISO `time`, `service`, and,
+ * on every line written inside a request, its `requestId` (from the request context) and the
+ * active span's `trace_id`/`span_id`; the shared redaction list.
  */
-export function loggerParams(options: ObservabilityModuleOptions): Params {
+export function loggerOptions(options: ObservabilityModuleOptions): LoggerOptions {
   const pretty = options.logFormat === 'pretty';
-  const pinoOptions = {
+  return {
     level: options.logLevel,
     base: { service: options.serviceName },
     messageKey: 'msg',
     timestamp: stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    // Fields the call passes itself (the access log's) win over the mixin's.
     mixin: () => {
+      const requestId = RequestContext.requestId();
       const ids = activeTraceIds();
-      return ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
+      if (!ids) {
+        return requestId ? { requestId } : {};
+      }
+      return requestId
+        ? { requestId, trace_id: ids.traceId, span_id: ids.spanId }
+        : { trace_id: ids.traceId, span_id: ids.spanId };
     },
-    genReqId: (req: IncomingMessage, res: ServerResponse) => resolveRequestId(req, res),
-    customAttributeKeys: { reqId: 'requestId', responseTime: 'responseTime' },
-    quietReqLogger: true,
-    wrapSerializers: false,
-    serializers: {
-      req: (req: IncomingMessage) => ({ method: req.method, url: req.url }),
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-      err: stdSerializers.err,
-    },
+    serializers: { err: stdSerializers.err },
     redact: { paths: [...PINO_REDACT_PATHS], censor: REDACTED },
-    autoLogging: { ignore: (req: IncomingMessage) => isOperationalPath(req.url) },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
     transport: pretty
       ? { target: 'pino-pretty', options: { singleLine: true, messageKey: 'msg' } }
       : undefined,
-  } satisfies Options;
-  // JSON lines go through the buffered stdout; pretty output keeps its worker transport.
-  return { pinoHttp: pretty ? pinoOptions : [pinoOptions, bufferedStdout()] };
+  };
+}
+
+/** The process's root logger: JSON lines through the buffered stdout, or pino-pretty. */
+export function rootLogger(options: ObservabilityModuleOptions): Logger {
+  const settings = loggerOptions(options);
+  return options.logFormat === 'pretty' ? pino(settings) : pino(settings, bufferedStdout());
+}
+
+/**
+ * nestjs-pino parameters around an existing root logger, with no middleware: no pino-http
+ * child logger and no AsyncLocalStorage store per request. Request ids reach every line
+ * through the logger's mixin, and the access line is written by the HTTP request observer
+ * ({@link AccessLog}).
+ */
+export function loggerParams(logger: Logger): Params {
+  return { pinoHttp: { logger }, useExisting: true, forRoutes: [] };
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import pino, { type LoggerOptions } from 'pino';
 import { redactAttributes } from '../tracing/redacting-span.exporter';
-import { loggerParams } from './logger-params.factory';
+import { loggerOptions } from './logger-params.factory';
 import {
   isSensitiveKey,
   PINO_REDACT_PATHS,
@@ -22,16 +22,12 @@ function capturingLogger(): { logger: pino.Logger; lines: string[] } {
       done();
     },
   });
-  const params = loggerParams({
+  const options: LoggerOptions = loggerOptions({
     serviceName: 'test',
     version: '0.0.0',
     logLevel: 'info',
     logFormat: 'json',
   });
-  // JSON mode hands nestjs-pino [options, buffered stdout].
-  const options = (
-    Array.isArray(params.pinoHttp) ? params.pinoHttp[0] : params.pinoHttp
-  ) as LoggerOptions;
   return { logger: pino({ redact: options.redact }, stream), lines };
 }
 
@@ -155,7 +151,9 @@ describe('redaction on hostile 64 KB input', () => {
     });
     const { logger, lines } = capturingLogger();
     logger.info({ body: { password: SECRET, text: 'a'.repeat(N) }, [longKey]: 1 }, 'long');
-    expect(performance.now() - started).toBeLessThan(200);
+    // Quadratic scanning took 7.7-15 s on this input; linear takes tens of ms. The bound
+    // sits far from both, so a loaded CI machine cannot fail it and a regression cannot pass.
+    expect(performance.now() - started).toBeLessThan(2000);
     expect(out).not.toContain(SECRET);
     expect(lines.join('')).not.toContain(SECRET);
   });

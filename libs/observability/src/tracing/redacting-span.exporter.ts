@@ -15,7 +15,8 @@ function attributeSubject(key: string): string {
   return dot === -1 ? key : key.slice(dot + 1);
 }
 
-function redactQuery(value: string): string {
+/** `value` (a URL or query string) with the values of sensitive query parameters censored. */
+export function redactQuery(value: string): string {
   const start = value.indexOf('?');
   if (start === -1 && !value.includes('=')) {
     return value;

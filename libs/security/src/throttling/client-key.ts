@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { normalizeIp } from '@nestjs/throttler';
-import { INTERNAL_TOKEN_HEADER } from '@keel/platform';
+import { CLIENT_IP_HEADER, INTERNAL_TOKEN_HEADER } from '@keel/platform';
 import { type AccessTokenVerifier } from '../auth/access-token.verifier';
 import { bearerToken } from '../auth/jwt-auth.guard';
 import { internalTokenMatches } from '../internal/internal-token.guard';
@@ -38,11 +38,8 @@ export function ipTracker(req: RateLimitedRequest, vouchedIp?: string): string {
   return `ip:${ip ? normalizeIp(ip) : 'unknown'}`;
 }
 
-/**
- * Header in which the gateway tells a service the address of the client it forwards for, so
- * that `RATE_LIMIT_SERVICE` counts real clients instead of the gateway.
- */
-export const CLIENT_IP_HEADER = 'x-keel-client-ip';
+/** Re-exported from the platform's header names (the one place they are spelled). */
+export { CLIENT_IP_HEADER };
 
 /**
  * The client address the gateway vouches for in {@link CLIENT_IP_HEADER}: believed only on a
