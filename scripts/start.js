@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-// `npm start`: runs every built app on its default port with the embedded defaults
+// `npm start`: runs every built app of services.json on its registry port with the embedded defaults
 // (SQLite under ./data, in-process stores, no exporter). Ctrl-C stops them all.
 const { spawn } = require('node:child_process');
-const { existsSync } = require('node:fs');
+const { existsSync, readFileSync } = require('node:fs');
 const http = require('node:http');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
+const registry = JSON.parse(readFileSync(join(root, 'services.json'), 'utf8'));
+// Upstreams first (registry order), the gateway last, so it finds them answering.
 const APPS = [
-  // Upstreams first, so the gateway finds them answering.
-  { name: 'users-service', port: 3002 },
-  { name: 'auth-service', port: 3001 },
-  { name: 'api-gateway', port: 3000 },
-].filter((app) => existsSync(join(root, 'dist', 'apps', app.name, 'main.js')));
+  ...registry.services.filter((service) => service.kind !== 'gateway'),
+  ...registry.services.filter((service) => service.kind === 'gateway'),
+]
+  .map((service) => ({ name: service.name, port: service.port }))
+  .filter((app) => existsSync(join(root, 'dist', 'apps', app.name, 'main.js')));
 
 const children = new Map();
 let stopping = false;
@@ -98,7 +100,8 @@ process.on('SIGTERM', () => stopAll(0));
   }
   console.log('\nKeel is running (Ctrl-C stops all):');
   for (const app of APPS) {
-    console.log(`  ${app.name.padEnd(14)} http://127.0.0.1:${app.port}`);
+    console.log(`  ${app.name.padEnd(Math.max(...APPS.map((a) => a.name.length)) + 1)} http://127.0.0.1:${app.port}`);
   }
-  console.log('Public entry: http://127.0.0.1:3000/api/v1\n');
+  const gateway = registry.services.find((service) => service.kind === 'gateway');
+  console.log(`Public entry: http://127.0.0.1:${gateway.port}${registry.apiPrefix}\n`);
 })();

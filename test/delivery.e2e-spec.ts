@@ -277,7 +277,7 @@ async function startPrometheusOn(
   };
   config.rule_files = [join(dir, 'alerts.yml')];
   for (const job of config.scrape_configs as Json[]) {
-    if ((ALL_APPS as readonly string[]).includes(job.job_name)) {
+    if (ALL_APPS.includes(job.job_name)) {
       job.static_configs[0].targets = [targets[job.job_name as AppName]];
     } else {
       job.static_configs[0].targets = [`127.0.0.1:${port}`];
@@ -468,7 +468,7 @@ describeWithPostgres()('delivery files against the built apps', () => {
       const queries = deliveryQueries();
       for (const query of queries) {
         const use = uses(query);
-        const targets = use.services.length ? (use.services as AppName[]) : [...ALL_APPS];
+        const targets = use.services.length ? use.services : [...ALL_APPS];
         const seenLabels = new Set<string>();
         for (const metric of use.metrics) {
           if (metric === 'up' || recorded.has(metric)) {

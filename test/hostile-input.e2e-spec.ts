@@ -13,7 +13,7 @@ import {
   unsignedCopy,
 } from './support/http';
 import { registerAdmin } from './support/admin-command';
-import { type AppName, type Platform, startPlatform } from './support/platform';
+import { ALL_APPS, type AppName, type Platform, startPlatform } from './support/platform';
 
 // Table-driven hostile input (CONTRACT §6) against every route of every app, directly and
 // through the gateway: each case must get its 4xx with the contract's error body, never a
@@ -562,7 +562,7 @@ describe('hostile input on every route of every app', () => {
   });
 
   it('header injection: a hostile x-request-id is replaced, CR/LF in headers is refused', async () => {
-    for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+    for (const app of ALL_APPS) {
       const url = `${platform.apps[app].url}/health/live`;
       const reply = await send(url, 'GET', { 'x-request-id': 'abc"; <script>alert(1)</script>' });
       expect(reply.status).toBe(200);
@@ -580,7 +580,7 @@ describe('hostile input on every route of every app', () => {
   });
 
   it('headers over the size limit get 431 with the error body', async () => {
-    for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+    for (const app of ALL_APPS) {
       const raw = await sendRaw(
         platform.apps[app].port,
         `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${huge(32 * 1024)}\r\n\r\n`,
@@ -593,7 +593,7 @@ describe('hostile input on every route of every app', () => {
   it('a slow client (slowloris) is answered 408 and cut off after the headers timeout', async () => {
     const started = Date.now();
     const answers = await Promise.all(
-      (['api-gateway', 'auth-service', 'users-service'] as const).map((app) =>
+      ALL_APPS.map((app) =>
         // Headers never finish: Node must close the connection once headersTimeout passes.
         sendRaw(
           platform.apps[app].port,
@@ -616,7 +616,7 @@ describe('hostile input on every route of every app', () => {
   });
 
   it('every process is still healthy and the databases hold no partial record', async () => {
-    for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+    for (const app of ALL_APPS) {
       const reply = await send(`${platform.apps[app].url}/health/ready`, 'GET', {});
       expect({ app, status: reply.status }).toEqual({ app, status: 200 });
     }

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { findSamples, type MetricFamily, parseExposition, sampleValue } from './support/exposition';
 import { registerAndLogin, uniqueEmail } from './support/http';
 import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver';
-import { type AppName, type Platform, startPlatform } from './support/platform';
+import { ALL_APPS, type AppName, type Platform, startPlatform } from './support/platform';
 import { describeWithPostgres } from './support/services';
 
 // Starting three processes can take more than jest's default 5 s on a busy machine (the e2e
@@ -211,7 +211,7 @@ for (const [label, describeOn, database] of databases) {
         ],
         'users-service': ['cache_requests_total', 'db_pool_connections'],
       };
-      for (const app of Object.keys(expected) as AppName[]) {
+      for (const app of Object.keys(expected)) {
         const { text, families } = await scrape(url(app));
         if (promtool) {
           expect({ app, problems: promtoolProblems(text) }).toEqual({ app, problems: [] });
@@ -266,7 +266,7 @@ for (const [label, describeOn, database] of databases) {
         .post('/api/v1/auth/login')
         .send({ email: uniqueEmail('exemplar'), password: 'wrong password here' })
         .expect(401);
-      for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+      for (const app of ALL_APPS) {
         const { families } = await scrape(url(app), true);
         expect(families.get('auth_login_attempts')?.type ?? 'counter').toBe('counter');
         const exemplars = findSamples(families, `${HTTP}_bucket`).filter((s) => s.exemplar);
@@ -293,7 +293,7 @@ for (const [label, describeOn, database] of databases) {
     });
 
     it('leaves scrapes, probes and their database pings out of the traces', async () => {
-      for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+      for (const app of ALL_APPS) {
         await request(url(app)).get('/health/ready').expect(200);
         await request(url(app)).get('/metrics').expect(200);
       }

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { registerAndLogin, type TestUser, uniqueEmail } from './support/http';
 import { registerAdmin } from './support/admin-command';
-import { type AppName, type Platform, startPlatform } from './support/platform';
+import { ALL_APPS, type AppName, type Platform, startPlatform } from './support/platform';
 
 // CONTRACT §6: every response of every service (successes, errors, 404s, 413/415/431s,
 // 429s, preflights, /metrics and /health) carries helmet's headers and no x-powered-by.
@@ -116,7 +116,7 @@ describe('security headers on every response of every app', () => {
   it('on every route of every app, successes and errors alike', async () => {
     const profile = `/users/${user.id}`;
     const cases: Array<[AppName, string, string, Record<string, string>?, string?]> = [];
-    for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+    for (const app of ALL_APPS) {
       cases.push(
         [app, 'GET', '/health/live'],
         [app, 'GET', '/health/ready'],
@@ -237,7 +237,7 @@ describe('security headers on every response of every app', () => {
   });
 
   it('on requests refused by the HTTP parser (400, 431)', async () => {
-    for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+    for (const app of ALL_APPS) {
       const port = platform.apps[app].port;
       const bad = await sendRaw(
         port,
@@ -255,7 +255,7 @@ describe('security headers on every response of every app', () => {
   });
 
   it('on CORS preflights, which only CORS_ORIGINS may pass', async () => {
-    for (const app of ['api-gateway', 'auth-service', 'users-service'] as const) {
+    for (const app of ALL_APPS) {
       const preflight = {
         'access-control-request-method': 'POST',
         'access-control-request-headers': 'content-type,authorization',

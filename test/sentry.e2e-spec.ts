@@ -12,7 +12,7 @@ import {
   SpanKind,
   startOtlpReceiver,
 } from './support/otlp-receiver';
-import { type Platform, startPlatform } from './support/platform';
+import { ALL_APPS, type Platform, startPlatform } from './support/platform';
 import { type SentryEvent, SentryReceiver } from './support/sentry-receiver';
 
 /**
@@ -223,12 +223,7 @@ describe('Sentry error reporting (e2e)', () => {
   });
 
   it('keeps exactly one trace per request with Sentry on', async () => {
-    const apps = Object.fromEntries(
-      (['api-gateway', 'auth-service', 'users-service'] as const).map((app) => [
-        app,
-        platform.apps[app].url,
-      ]),
-    );
+    const apps = Object.fromEntries(ALL_APPS.map((app) => [app, platform.apps[app].url]));
     // Spans of earlier requests have left the apps' batch processors once these have.
     await otlpBarrier(otlp, apps);
     const seen = otlp.spans().length;

@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import {
+  parseServiceRegistry,
+  type ServiceRegistry,
+} from '@keel/platform/registry/service-registry';
 import { createTestDatabase, type TestDatabase } from './database';
 import { redisKeyPrefix } from './identity';
 import { type ClosedPort, holdClosedPort, pickPort, saysAddressInUse } from './ports';
@@ -27,16 +31,39 @@ import { waitFor } from './wait';
  * await platform.stop();
  * ```
  *
+ * The apps are the ones `services.json` lists (`ALL_APPS`); `root` starts those of another
+ * copy of the repository (its registry, also as `KEEL_SERVICES_FILE`, and its `dist/`).
+ *
  * Set `KEEL_TEST_ECHO_LOGS=1` to see every app's output on stderr while a suite runs.
  */
 
-export type AppName = 'api-gateway' | 'auth-service' | 'users-service';
+/** An app's name, as `services.json` spells it. */
+export type AppName = string;
 export type EnvPatch = Record<string, string | undefined>;
 
-export const ALL_APPS: readonly AppName[] = ['users-service', 'auth-service', 'api-gateway'];
+const ROOT = join(__dirname, '..', '..');
+
+/** The registry (`services.json`) of the repository at `root`. */
+export function loadRegistry(root: string = ROOT): ServiceRegistry {
+  return parseServiceRegistry(JSON.parse(readFileSync(join(root, 'services.json'), 'utf8')));
+}
+
+/** The registry of this repository. */
+export const REGISTRY: ServiceRegistry = loadRegistry();
+
+/** Every app of `services.json`, in registry order. */
+export const ALL_APPS: readonly AppName[] = REGISTRY.services.map((service) => service.name);
+
+/** The name of the registry's gateway. */
+export const GATEWAY: AppName = REGISTRY.gateway().name;
 
 export interface PlatformOptions {
-  /** Apps to start; default all three. Upstream URLs of apps left out point at a port held closed. */
+  /**
+   * The repository whose apps to start (its `services.json`, `dist/apps/<app>/main.js` and
+   * working directory); default this one.
+   */
+  root?: string;
+  /** Apps to start; default all of the registry. Upstream URLs of apps left out point at a port held closed. */
   apps?: AppName[];
   /** Variables for every app; `undefined` removes a variable the harness would set. */
   env?: EnvPatch;
@@ -93,8 +120,6 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-const ROOT = join(__dirname, '..', '..');
-
 /**
  * Generous limits, so suites that register and log in many users are not throttled by the
  * defaults; suites about rate limiting set their own values through `env`/`appEnv`.
@@ -125,8 +150,8 @@ if (typeof afterAll === 'function') {
 }
 
 /** Path of an app's built entry file; throws telling to build when it is missing. */
-export function builtEntry(app: AppName): string {
-  const file = join(ROOT, 'dist', 'apps', app, 'main.js');
+export function builtEntry(app: AppName, root: string = ROOT): string {
+  const file = join(root, 'dist', 'apps', app, 'main.js');
   if (!existsSync(file)) {
     throw new Error(
       `${file} is missing: run \`npm run build\` (or \`npx nest build ${app}\`) first`,
@@ -156,19 +181,27 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
-  const wanted = new Set(options.apps ?? ALL_APPS);
-  const apps = ALL_APPS.filter((app) => wanted.has(app));
+  const root = options.root ?? ROOT;
+  const registry = root === ROOT ? REGISTRY : loadRegistry(root);
+  const everyApp = registry.services.map((service) => service.name);
+  const gatewayName = registry.gateway().name;
+  const wanted = new Set(options.apps ?? everyApp);
+  const unknown = [...wanted].filter((app) => !everyApp.includes(app));
+  if (unknown.length > 0) {
+    throw new Error(`not in ${join(root, 'services.json')}: ${unknown.join(', ')}`);
+  }
+  const apps = everyApp.filter((app) => wanted.has(app));
   for (const app of apps) {
-    builtEntry(app);
+    builtEntry(app, root);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'keel-platform-'));
   // Apps left out: their URL refuses connections for as long as this platform runs.
   let closed: ClosedPort | undefined;
-  if (apps.length < ALL_APPS.length) {
+  if (apps.length < everyApp.length) {
     closed = await holdClosedPort();
   }
   /** The port each app listens on (0 until a PORT=0 app has reported its port). */
-  const ports = {} as Record<AppName, number>;
+  const ports: Record<AppName, number> = {};
   const url = (app: AppName): string =>
     wanted.has(app) ? `http://127.0.0.1:${ports[app]}` : closed!.url();
 
@@ -197,8 +230,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         HOST: '127.0.0.1',
         PORT: String(ports[app]),
         KEEL_DATA_DIR: dataDir,
-        AUTH_SERVICE_URL: url('auth-service'),
-        USERS_SERVICE_URL: url('users-service'),
+        // Another copy's registry, for the apps that read it at run time (the gateway's
+        // routes); each app's own entry is the one built into it.
+        KEEL_SERVICES_FILE: root === ROOT ? undefined : join(root, 'services.json'),
+        // `<ENV_STEM>_URL` of every app of the registry (AUTH_SERVICE_URL, …).
+        ...Object.fromEntries(
+          registry.services.map((service) => [`${service.envStem}_URL`, url(service.name)]),
+        ),
         DATABASE_URL: database?.url,
         REDIS_KEY_PREFIX: redisKeyPrefix(),
       },
@@ -215,10 +253,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     return ['info', 'debug', 'trace'].includes(level);
   };
 
-  const started = {} as Record<AppName, StartedApp>;
+  const started: Record<AppName, StartedApp> = {};
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const startOne = async (app: AppName): Promise<StartedApp> => {
-    const handle = spawnApp(app, envFor(app));
+    const handle = spawnApp(app, envFor(app), root);
     started[app] = handle;
     const port = await waitUntilListening(handle, ports[app], timeoutMs);
     ports[app] = port;
@@ -228,8 +266,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   const stopAll = async (): Promise<void> => {
-    if (started['api-gateway']) {
-      await started['api-gateway'].stop();
+    if (started[gatewayName]) {
+      await started[gatewayName].stop();
     }
     await Promise.all(Object.values(started).map((app) => app.stop()));
     rmSync(dataDir, { recursive: true, force: true });
@@ -261,12 +299,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   try {
-    // Upstreams first, so the gateway finds them listening. auth-service and users-service
-    // call each other, so when both run they need their ports before either starts.
-    const upstreams = apps.filter((app) => app !== 'api-gateway');
+    // Upstreams first, so the gateway finds them listening. Services may call each other
+    // (auth-service and users-service do), so when several run they all need their ports
+    // before any starts.
+    const upstreams = apps.filter((app) => app !== gatewayName);
     await startGroup(upstreams, (app) => upstreams.length > 1 || !reportsPort(app));
-    if (wanted.has('api-gateway')) {
-      await startGroup(['api-gateway'], (app) => !reportsPort(app));
+    if (wanted.has(gatewayName)) {
+      await startGroup([gatewayName], (app) => !reportsPort(app));
     }
   } catch (error) {
     await stopAll().catch(() => undefined);
@@ -275,7 +314,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   return {
     apps: started,
-    gatewayUrl: url('api-gateway'),
+    gatewayUrl: url(gatewayName),
     dataDir,
     databaseUrl: database?.url,
     async restart(name) {
@@ -292,9 +331,9 @@ class PortTakenError extends Error {}
 
 type MutableApp = StartedApp & { port: number; url: string };
 
-function spawnApp(name: AppName, env: NodeJS.ProcessEnv): MutableApp {
-  const child = spawn(process.execPath, [builtEntry(name)], {
-    cwd: ROOT,
+function spawnApp(name: AppName, env: NodeJS.ProcessEnv, root: string): MutableApp {
+  const child = spawn(process.execPath, [builtEntry(name, root)], {
+    cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
