@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { parseExposition, sampleValue } from './support/exposition';
 import { type Platform, type StartedApp, startPlatform } from './support/platform';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
 
@@ -182,6 +183,10 @@ describe('failed logins are reserved before the upstream call', () => {
       RATE_LIMIT_AUTH: `${AUTH_LIMIT}/60s`,
       TRUST_PROXY: 'loopback',
       REDIS_URL: redis.url,
+      // This suite proves the shared count is atomic, not how fast a loaded CI machine
+      // answers: with the default 200ms a stalled event loop falls back to memory (fail-open,
+      // CONTRACT §6) and each replica counts alone. The test below checks no fallback happened.
+      RATE_LIMIT_REDIS_TIMEOUT: '5s',
     };
     shared = await startPlatform({ appEnv: { 'api-gateway': env } });
     replica = await startPlatform({
@@ -246,6 +251,12 @@ describe('failed logins are reserved before the upstream call', () => {
     const gateways = [shared.apps['api-gateway'], replica.apps['api-gateway']];
     const statuses = await burst(gateways, shared.apps['auth-service'], 12);
     const answered = statuses.slice(0, -1);
+    for (const gateway of gateways) {
+      const text = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(
+        sampleValue(parseExposition(text, 'prometheus'), 'rate_limit_store_errors_total'),
+      ).toBe(0);
+    }
     expect(answered.filter((status) => status === 401)).toHaveLength(LIMIT);
     expect(answered.filter((status) => status === 429)).toHaveLength(12 - LIMIT);
     expect(statuses[statuses.length - 1]).toBe(429);

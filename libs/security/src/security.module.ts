@@ -48,6 +48,7 @@ export class SecurityModule implements NestModule, OnModuleInit {
       throttling: {
         limiters: app.limiters,
         redisUrl: config.redisUrl,
+        redisCommandTimeoutMs: config.rateLimits.redisTimeoutMs,
         keyPrefix: `${config.redisKeyPrefix}rl:${config.app}:`,
         internalToken: config.internalToken,
       },

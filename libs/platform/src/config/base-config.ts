@@ -26,6 +26,11 @@ export interface RateLimitsConfig {
   auth: Rate;
   loginAccount: Rate;
   service: Rate;
+  /**
+   * Longest wait for Redis on a limit decision before the process counts in its own memory
+   * (`RATE_LIMIT_REDIS_TIMEOUT`, default 200ms).
+   */
+  redisTimeoutMs: number;
 }
 
 /** What every app reads from the environment (CONTRACT §2). */
@@ -138,6 +143,7 @@ export function readBaseConfig(
       auth: r.rate('RATE_LIMIT_AUTH', '10/60s'),
       loginAccount: r.rate('RATE_LIMIT_LOGIN_ACCOUNT', '5/300s'),
       service: r.rate('RATE_LIMIT_SERVICE', '1000/60s'),
+      redisTimeoutMs: r.duration('RATE_LIMIT_REDIS_TIMEOUT', '200ms'),
     },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: r.oneOf('LOG_FORMAT', ['json', 'pretty'] as const, defaultFormat),
