@@ -1,22 +1,21 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   BadRequestException,
-  ForbiddenException,
   Inject,
   Injectable,
   Logger,
   type NestMiddleware,
-  UnauthorizedException,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ThrottlerException } from '@nestjs/throttler';
 import { CHAOS_HEADER } from '@keel/observability/chaos/chaos.constants';
 import { ChaosException } from '@keel/observability/chaos/chaos.exception';
 import { parseChaosHeader } from '@keel/observability/chaos/chaos-plan';
-import { APP_CONFIG, RequestContext } from '@keel/platform';
+import { APP_CONFIG } from '@keel/platform';
 import {
   AccessTokenVerifier,
   type AuthenticatedUser,
+  admitBearer,
   bearerToken,
   RequestLimiter,
 } from '@keel/security';
@@ -90,17 +89,7 @@ export class GatewayRouterMiddleware implements NestMiddleware {
       throw error;
     }
     if (route.auth === 'bearer') {
-      if (!user) {
-        throw new UnauthorizedException('Missing or invalid bearer token');
-      }
-      req.user = user;
-      const store = RequestContext.current();
-      if (store) {
-        store.userId = user.id;
-      }
-      if (route.roles.length > 0 && !route.roles.some((role) => user.roles.includes(role))) {
-        throw new ForbiddenException('Insufficient role');
-      }
+      admitBearer(req, user, route.roles);
     }
     if (found.badParam !== undefined) {
       throw new BadRequestException(found.badParam);

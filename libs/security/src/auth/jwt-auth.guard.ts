@@ -22,6 +22,30 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
+ * The edge's decision once a token was checked, shared by this guard and by handlers that
+ * route requests themselves (the gateway): 401 without a user, the user on the request and
+ * in the request context, 403 when `roles` are named and the user holds none of them.
+ */
+export function admitBearer(
+  req: RequestWithUser,
+  user: AuthenticatedUser | undefined,
+  roles: readonly string[] | undefined,
+): AuthenticatedUser {
+  if (!user) {
+    throw new UnauthorizedException('Missing or invalid bearer token');
+  }
+  req.user = user;
+  const store = RequestContext.current();
+  if (store) {
+    store.userId = user.id;
+  }
+  if (roles && roles.length > 0 && !roles.some((role) => user.roles.includes(role))) {
+    throw new ForbiddenException('Insufficient role');
+  }
+  return user;
+}
+
+/**
  * Global guard: every route needs a valid access token unless marked `@Public()`;
  * `@Roles()` narrows further. Operational routes (`/health/*`, `/metrics`) are always open.
  */
@@ -42,21 +66,11 @@ export class JwtAuthGuard implements CanActivate {
     }
     const token = bearerToken(req.headers.authorization);
     const user = token ? await this.verifier.verify(token) : undefined;
-    if (!user) {
-      throw new UnauthorizedException('Missing or invalid bearer token');
-    }
-    req.user = user;
-    const store = RequestContext.current();
-    if (store) {
-      store.userId = user.id;
-    }
     const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
-    if (roles && !roles.some((role) => user.roles.includes(role))) {
-      throw new ForbiddenException('Insufficient role');
-    }
+    admitBearer(req, user, roles);
     return true;
   }
 
