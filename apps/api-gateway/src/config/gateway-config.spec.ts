@@ -14,8 +14,8 @@ describe(loadGatewayConfig.name, () => {
     });
   });
 
-  it('admits 32 requests in flight per upstream plus its own 32, unless SHED_MAX_IN_FLIGHT says', () => {
-    expect(loadGatewayConfig({}).admission.maxInFlight).toBe(96);
+  it('admits 32 requests in flight like every app, unless SHED_MAX_IN_FLIGHT says', () => {
+    expect(loadGatewayConfig({}).admission.maxInFlight).toBe(32);
     expect(loadGatewayConfig({ SHED_MAX_IN_FLIGHT: '40' }).admission.maxInFlight).toBe(40);
     expect(loadGatewayConfig({ SHED_MAX_IN_FLIGHT: '0' }).admission.maxInFlight).toBe(0);
   });
@@ -48,7 +48,7 @@ describe(loadGatewayConfig.name, () => {
         connectTimeoutMs: 200,
         timeoutMs: 3000,
       });
-      expect(config.admission.maxInFlight).toBe(128);
+      expect(config.admission.maxInFlight).toBe(32);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
