@@ -8,7 +8,7 @@ import { AdmissionControl } from './admission/admission-control.service';
 import { ChaosInterceptor } from './chaos/chaos.interceptor';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { AccessLog, ROOT_LOGGER } from './logging/access-log';
-import { loggerParams, rootLogger } from './logging/logger-params.factory';
+import { accessLogger, loggerParams, rootLogger } from './logging/logger-params.factory';
 import { DependencyMonitor } from './health/dependency.monitor';
 import { HealthController } from './health/health.controller';
 import { type HealthOptions } from './health/health-options.interface';
@@ -75,7 +75,7 @@ export class ObservabilityModule {
           : []),
         MetricsService,
         { provide: ROOT_LOGGER, useValue: logger },
-        { provide: AccessLog, useValue: new AccessLog(logger) },
+        { provide: AccessLog, useValue: new AccessLog(accessLogger(options, logger)) },
         HttpMetricsRecorder,
         DbPoolCollector,
         ReadinessState,

@@ -2,7 +2,7 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { AccessLog } from './access-log';
-import { loggerOptions } from './logger-params.factory';
+import { accessLoggerOptions } from './logger-params.factory';
 import { REDACTED } from './redaction.constants';
 
 function capture(level = 'info'): { access: AccessLog; lines: () => Record<string, unknown>[] } {
@@ -15,7 +15,7 @@ function capture(level = 'info'): { access: AccessLog; lines: () => Record<strin
   });
   const logger = pino(
     {
-      ...loggerOptions({ serviceName: 'svc', version: '0', logLevel: 'info', logFormat: 'json' }),
+      ...accessLoggerOptions({ serviceName: 'svc', version: '0', logLevel: 'info', logFormat: 'json' }),
       level,
     },
     stream,

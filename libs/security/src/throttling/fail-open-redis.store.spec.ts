@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { type PrivateRedis, startRedisServer } from '../../../../test/support/redis-server';
 import { waitFor } from '../../../../test/support/wait';
@@ -65,6 +66,39 @@ describe(FailOpenRedisStore.name, () => {
     expect(fourth.timeToBlockExpire).toBeGreaterThan(0);
     expect(a.status()).toEqual({ backend: 'redis', healthy: true });
     expect(await errors()).toBe(0);
+  });
+
+  it('sends each script once and then only its SHA, and survives a SCRIPT FLUSH', async () => {
+    const store = await newStore();
+    const admin = new Redis(redis.url);
+    try {
+      const calls = async (): Promise<Record<string, number>> => {
+        const info = await admin.info('commandstats');
+        const count = (name: string): number =>
+          Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+        return { eval: count('eval'), evalsha: count('evalsha') };
+      };
+      await admin.config('RESETSTAT');
+      const key = `sha-${Date.now()}`;
+      for (let i = 0; i < 10; i += 1) {
+        await hit(store, `${key}-hit`);
+        await store.reserve(`${key}-reserve`, 100, WINDOW);
+        await store.settle(`${key}-reserve`, false, 100, WINDOW);
+      }
+      const before = await calls();
+      // At most one EVAL per script (the first use answers NOSCRIPT), every call an EVALSHA.
+      expect(before.eval).toBeLessThanOrEqual(3);
+      expect(before.evalsha).toBeGreaterThanOrEqual(27);
+
+      await admin.script('FLUSH');
+      expect((await hit(store, `${key}-hit`)).totalHits).toBe(11);
+      expect((await store.reserve(`${key}-reserve`, 100, WINDOW)).granted).toBe(true);
+      const after = await calls();
+      expect(after.eval - before.eval).toBe(2);
+      expect(await errors()).toBe(0);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('reserves atomically: 20 concurrent reservations on two stores take exactly the limit', async () => {
