@@ -42,7 +42,15 @@ export function createInstrumentations(
       }),
     undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
     'nestjs-core': () => new NestInstrumentation(),
-    pg: () => new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    // No `pg.connect`/`pg-pool.connect` spans: TypeORM checks a connection out of the pool for
+    // every query, so they doubled the database spans of a request; pool waits show in
+    // `db_pool_connections{state="waiting"}`.
+    pg: () =>
+      new PgInstrumentation({
+        requireParentSpan: true,
+        enhancedDatabaseReporting: false,
+        ignoreConnectSpans: true,
+      }),
     ioredis: () =>
       new IORedisInstrumentation({
         requireParentSpan: true,
