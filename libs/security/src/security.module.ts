@@ -49,6 +49,7 @@ export class SecurityModule implements NestModule, OnModuleInit {
         limiters: app.limiters,
         redisUrl: config.redisUrl,
         redisCommandTimeoutMs: config.rateLimits.redisTimeoutMs,
+        redisLeaseMax: config.rateLimits.leaseMax,
         keyPrefix: `${config.redisKeyPrefix}rl:${config.app}:`,
         internalToken: config.internalToken,
       },

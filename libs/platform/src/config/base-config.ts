@@ -31,6 +31,11 @@ export interface RateLimitsConfig {
    * (`RATE_LIMIT_REDIS_TIMEOUT`, default 200ms).
    */
   redisTimeoutMs: number;
+  /**
+   * Most slots of a limit's window a process takes from Redis per round trip
+   * (`RATE_LIMIT_LEASE_MAX`, default 50; 1: every request counted in Redis).
+   */
+  leaseMax: number;
 }
 
 /** What every app reads from the environment (CONTRACT §2). */
@@ -144,6 +149,7 @@ export function readBaseConfig(
       loginAccount: r.rate('RATE_LIMIT_LOGIN_ACCOUNT', '5/300s'),
       service: r.rate('RATE_LIMIT_SERVICE', '1000/60s'),
       redisTimeoutMs: r.duration('RATE_LIMIT_REDIS_TIMEOUT', '200ms'),
+      leaseMax: r.int('RATE_LIMIT_LEASE_MAX', 50, 1, 10_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: r.oneOf('LOG_FORMAT', ['json', 'pretty'] as const, defaultFormat),

@@ -14,11 +14,12 @@ describe(FailOpenRedisStore.name, () => {
   let stores: FailOpenRedisStore[];
   let warnings: string[];
 
-  const newStore = async (): Promise<FailOpenRedisStore> => {
+  const newStore = async (leaseMax = 1): Promise<FailOpenRedisStore> => {
     const store = new FailOpenRedisStore({
       url: redis.url,
       commandTimeoutMs: 200,
       retryAfterMs: 100,
+      leaseMax,
       metrics: new RateLimitMetrics(registry),
     });
     await store.onModuleInit();
@@ -99,6 +100,81 @@ describe(FailOpenRedisStore.name, () => {
     } finally {
       admin.disconnect();
     }
+  });
+
+  describe('leasing slots (RATE_LIMIT_LEASE_MAX)', () => {
+    let admin: Redis;
+    const roundTrips = async (): Promise<number> => {
+      // A script's first call is an EVAL (ioredis sends its text after NOSCRIPT), then EVALSHA.
+      const info = await admin.info('commandstats');
+      const calls = (name: string): number =>
+        Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      return calls('eval') + calls('evalsha');
+    };
+    beforeEach(async () => {
+      admin = new Redis(redis.url);
+      await admin.config('RESETSTAT');
+    });
+    afterEach(() => admin.disconnect());
+
+    it('counts exactly on one replica with one round trip per lease, concurrent hits included', async () => {
+      const store = await newStore(10);
+      const key = `lease-${Date.now()}`;
+      // A limit of 200 leases min(10, 200 / 20) = 10 slots at a time.
+      const first = await Promise.all(
+        Array.from({ length: 50 }, () => store.increment(key, WINDOW, 200, WINDOW, 'global')),
+      );
+      const rest = [];
+      for (let i = 0; i < 50; i += 1) {
+        rest.push(await store.increment(key, WINDOW, 200, WINDOW, 'global'));
+      }
+      const hits = [...first, ...rest].map((record) => record.totalHits);
+      expect(new Set(hits).size).toBe(100);
+      expect(Math.min(...hits)).toBe(1);
+      expect(Math.max(...hits)).toBe(100);
+      expect(rest.at(-1)).toMatchObject({ totalHits: 100, isBlocked: false });
+      expect(await roundTrips()).toBe(10);
+      expect(Number(await admin.get(`{${key}:global}:hits`))).toBe(100);
+      expect(await errors()).toBe(0);
+    });
+
+    it('never admits more than the limit across replicas, and answers a block from memory', async () => {
+      const replicas = [await newStore(5), await newStore(5), await newStore(5)];
+      const key = `lease-shared-${Date.now()}`;
+      // A limit of 100 leases 5 at a time; 300 hits in bursts spread over three replicas.
+      let admitted = 0;
+      for (let burst = 0; burst < 30; burst += 1) {
+        const records = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            replicas[(burst + i * 7) % 3].increment(key, WINDOW, 100, WINDOW, 'global'),
+          ),
+        );
+        admitted += records.filter((record) => !record.isBlocked).length;
+      }
+      expect(admitted).toBeLessThanOrEqual(100);
+      // Refused early only for slots the other two replicas still held: at most 2 × 5.
+      expect(admitted).toBeGreaterThanOrEqual(90);
+
+      const before = await roundTrips();
+      for (const replica of replicas) {
+        const record = await replica.increment(key, WINDOW, 100, WINDOW, 'global');
+        expect(record.isBlocked).toBe(true);
+        expect(record.timeToBlockExpire).toBeGreaterThan(50);
+      }
+      expect(await roundTrips()).toBe(before);
+      expect(await errors()).toBe(0);
+    });
+
+    it('keeps small limits exact: a lease of one slot is the throttler script itself', async () => {
+      const store = await newStore(50);
+      const key = `lease-small-${Date.now()}`;
+      const records = [];
+      for (let i = 0; i < 12; i += 1) {
+        records.push(await store.increment(key, WINDOW, 10, WINDOW, 'auth'));
+      }
+      expect(records.filter((record) => !record.isBlocked)).toHaveLength(10);
+      expect(await roundTrips()).toBe(12);
+    });
   });
 
   it('reserves atomically: 20 concurrent reservations on two stores take exactly the limit', async () => {

@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
+import { LeasedHits, leaseSize } from './leased-hits';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { type RateLimitMetrics } from './rate-limit.metrics';
 import {
@@ -42,6 +43,36 @@ return 1
 `;
 
 /**
+ * Leases up to ARGV[4] slots of a throttler window (the throttler script's keys and block):
+ * none while the block key lives; none, and the block set, when the window is full; else
+ * `min(want, limit - hits)` slots, counted at once. Returns `{taken, hits, windowPttl,
+ * blockPttl}`.
+ */
+const LEASE_SCRIPT = `
+local ttl = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local blockDuration = tonumber(ARGV[3])
+local want = tonumber(ARGV[4])
+local blockPttl = redis.call('PTTL', KEYS[2])
+if blockPttl > 0 then
+  return {0, 0, 0, blockPttl}
+end
+local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
+if hits >= limit then
+  redis.call('SET', KEYS[2], 1, 'PX', blockDuration)
+  return {0, hits, 0, blockDuration}
+end
+local taken = math.min(want, limit - hits)
+hits = redis.call('INCRBY', KEYS[1], taken)
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl <= 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  pttl = ttl
+end
+return {taken, hits, pttl, 0}
+`;
+
+/**
  * The scripts as ioredis commands: each call sends EVALSHA and the arguments, and ioredis sends
  * the script text once more only when Redis answers NOSCRIPT (after a restart or SCRIPT
  * FLUSH). `redis.eval(text)` sent the whole text with every request, and Redis hashed it each
@@ -56,6 +87,14 @@ interface ScriptedRedis extends Redis {
     limit: number,
     blockDuration: number,
   ): Promise<unknown>;
+  keelLease(
+    hitKey: string,
+    blockKey: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    want: number,
+  ): Promise<[number, number, number, number]>;
   keelReserve(key: string, limit: number, windowMs: number): Promise<[number, number, number]>;
   keelSettle(key: string, counted: 0 | 1, limit: number, windowMs: number): Promise<number>;
 }
@@ -106,6 +145,11 @@ export interface FailOpenRedisStoreOptions {
   commandTimeoutMs: number;
   /** After an error, how long to answer from memory before trying Redis again (ms). */
   retryAfterMs: number;
+  /**
+   * Most slots of a window leased per Redis round trip ({@link leaseSize}: a twentieth of the
+   * limit, at most this); 1 counts every hit in Redis.
+   */
+  leaseMax: number;
   metrics: RateLimitMetrics;
 }
 
@@ -121,6 +165,7 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
   private readonly redis: ScriptedRedis;
   private readonly shared: ScriptCachedThrottlerStorage;
   private readonly memory = new MemoryRateLimitStore();
+  private readonly leased: LeasedHits;
   /** Set while Redis is considered down; the time of the next attempt. */
   private downUntil: number | undefined;
 
@@ -143,7 +188,19 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
         this.downUntil = 0;
       }
     });
+    this.redis.defineCommand('keelLease', { numberOfKeys: 2, lua: LEASE_SCRIPT });
     this.shared = new ScriptCachedThrottlerStorage(this.redis);
+    this.leased = new LeasedHits(async (key, name, want, ttl, limit, blockDuration) => {
+      const [taken, hits, windowMs, blockedMs] = await this.redis.keelLease(
+        `{${key}:${name}}:hits`,
+        `{${key}:${name}}:blocked`,
+        ttl,
+        limit,
+        blockDuration,
+        want,
+      );
+      return { taken, hits, windowMs, blockedMs };
+    });
   }
 
   async increment(
@@ -153,8 +210,12 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
     blockDuration: number,
     throttlerName: string,
   ): Promise<RateLimitRecord> {
+    const want = leaseSize(limit, this.options.leaseMax);
     return this.withFallback(
-      () => this.shared.increment(key, ttl, limit, blockDuration, throttlerName),
+      () =>
+        want > 1
+          ? this.leased.increment(key, ttl, limit, blockDuration, throttlerName, want)
+          : this.shared.increment(key, ttl, limit, blockDuration, throttlerName),
       () => this.memory.increment(key, ttl, limit, blockDuration, throttlerName),
     );
   }
@@ -205,6 +266,7 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
   }
 
   onApplicationShutdown(): void {
+    this.leased.close();
     this.redis.disconnect(false);
     this.memory.onApplicationShutdown();
   }
@@ -237,6 +299,8 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
       this.downUntil = Date.now() + this.options.retryAfterMs;
     }
     if (firstError) {
+      // Slots leased before the outage may belong to windows a restarted Redis forgot.
+      this.leased.clear();
       const reason = error instanceof Error ? error.message : `connection ${this.redis.status}`;
       this.logger.warn(
         `Redis failed (${reason}): rate limits are counted in process memory until it recovers`,

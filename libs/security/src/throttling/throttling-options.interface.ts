@@ -49,6 +49,11 @@ export interface ThrottlingOptions {
   keyPrefix?: string;
   /** Longest wait for Redis per request before answering from memory (default 200 ms). */
   redisCommandTimeoutMs?: number;
+  /**
+   * Most slots of a limit's window taken from Redis per round trip (default 50): a twentieth
+   * of the limit, at most this; 1 counts every request in Redis. See `LeasedHits`.
+   */
+  redisLeaseMax?: number;
   /** How long to stay on memory after a Redis error before trying Redis again (default 1 s). */
   redisRetryAfterMs?: number;
   /** Where the two rate-limit metrics are registered (default: prom-client's registry). */

@@ -16,6 +16,12 @@ export const DEFAULT_KEY_PREFIX = 'keel:rl:';
 /** Longest a Redis command may take before the limiter answers from memory instead. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 200;
 
+/**
+ * Most slots of a window a process leases from Redis per round trip (`RATE_LIMIT_LEASE_MAX`):
+ * see `leaseSize` and `LeasedHits`.
+ */
+export const DEFAULT_LEASE_MAX = 50;
+
 /** How long the limiter stays on memory after a Redis error before it tries Redis again. */
 export const DEFAULT_REDIS_RETRY_AFTER_MS = 1_000;
 

@@ -9,6 +9,7 @@ import { type RateLimitStore } from './rate-limit.store';
 import { RequestLimiter } from './request-limiter';
 import {
   DEFAULT_KEY_PREFIX,
+  DEFAULT_LEASE_MAX,
   DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   DEFAULT_REDIS_RETRY_AFTER_MS,
   RATE_LIMIT_STORE,
@@ -27,6 +28,7 @@ export function createThrottlingProviders(options: ThrottlingOptions): Provider[
     keyPrefix: DEFAULT_KEY_PREFIX,
     redisCommandTimeoutMs: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
     redisRetryAfterMs: DEFAULT_REDIS_RETRY_AFTER_MS,
+    redisLeaseMax: DEFAULT_LEASE_MAX,
     ...options,
   };
   return [
@@ -42,6 +44,7 @@ export function createThrottlingProviders(options: ThrottlingOptions): Provider[
               url: resolved.redisUrl,
               commandTimeoutMs: resolved.redisCommandTimeoutMs,
               retryAfterMs: resolved.redisRetryAfterMs,
+              leaseMax: resolved.redisLeaseMax,
               metrics,
             })
           : new MemoryRateLimitStore(),
