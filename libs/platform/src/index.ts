@@ -11,6 +11,7 @@ export * from './config/published-secrets';
 export * from './context/request-context';
 export * from './database/database-types';
 export * from './database/database.module';
+export * from './database/raw-sql';
 export * from './database/unique-violation';
 export * from './errors/domain.exception';
 export * from './http/error-body';
