@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { type INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { configureApp } from '@keel/platform';
+import { configureApp, RequestContext } from '@keel/platform';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
-import { type DataSource } from 'typeorm';
+import { type BeforeQueryEvent, type DataSource, type EntitySubscriberInterface } from 'typeorm';
 import { runAdmin } from '../../../test/support/admin-command';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { describeWithPostgres, postgresUrl } from '../../../test/support/services';
@@ -62,6 +62,25 @@ async function startAuthService(env: Record<string, string>): Promise<INestAppli
   configureApp(app, config);
   await app.init();
   return app;
+}
+
+/**
+ * The statements each request sent to the database, by request id: its round trips (one
+ * statement, one round trip, on both drivers). Queries outside a request are not counted.
+ */
+class RoundTrips implements EntitySubscriberInterface {
+  private readonly byRequest = new Map<string, string[]>();
+
+  beforeQuery(event: BeforeQueryEvent<unknown>): void {
+    const requestId = RequestContext.requestId();
+    if (requestId) {
+      this.byRequest.set(requestId, [...(this.byRequest.get(requestId) ?? []), event.query]);
+    }
+  }
+
+  of(requestId: string): string[] {
+    return this.byRequest.get(requestId) ?? [];
+  }
 }
 
 const drivers: [string, () => typeof describe][] = [
@@ -332,6 +351,57 @@ describe.each(drivers)('auth-service on %s', (driver, pick) => {
         audience: 'keel',
       });
       expect(payload.roles).toEqual(['admin', 'user']);
+    });
+
+    // Issue 10: the hot paths' database round trips, counted so that a regression fails.
+    // Before: login 2 (PostgreSQL) / 3 (SQLite: TypeORM's insert re-read `created_at`), me 1,
+    // refresh 5 / 6.
+    it('serves login in 2 round trips, me in 1 and a refresh in 3, with the same claims', async () => {
+      await http()
+        .post('/auth/register')
+        .send({ email: 'trips@example.com', password, displayName: 'Trips' })
+        .expect(201);
+      const trips = new RoundTrips();
+      const dataSource = app.get<DataSource>(getDataSourceToken());
+      dataSource.subscribers.push(trips);
+      try {
+        const login = await http()
+          .post('/auth/login')
+          .set('x-request-id', 'trips-login')
+          .send({ email: 'trips@example.com', password })
+          .expect(200);
+        await http()
+          .get('/auth/me')
+          .set('x-request-id', 'trips-me')
+          .set('authorization', `Bearer ${login.body.accessToken}`)
+          .expect(200);
+        const refreshed = await http()
+          .post('/auth/refresh')
+          .set('x-request-id', 'trips-refresh')
+          .send({ refreshToken: login.body.refreshToken })
+          .expect(200);
+        expect(trips.of('trips-login')).toHaveLength(2);
+        expect(trips.of('trips-me')).toHaveLength(1);
+        expect(trips.of('trips-refresh')).toHaveLength(3);
+        // The refreshed access token says what login's said: the credential fields came with
+        // rotation's last round trip, the session id is the family's.
+        const claims = (token: string) => {
+          const { sub, email, roles, sid } = decodeJwt(token);
+          return { sub, email, roles, sid };
+        };
+        expect(claims(refreshed.body.accessToken)).toEqual(claims(login.body.accessToken));
+        expect(claims(login.body.accessToken)).toMatchObject({
+          email: 'trips@example.com',
+          roles: ['user'],
+        });
+        // And the new refresh token is good for exactly one more rotation.
+        await http()
+          .post('/auth/refresh')
+          .send({ refreshToken: refreshed.body.refreshToken })
+          .expect(200);
+      } finally {
+        dataSource.subscribers.splice(dataSource.subscribers.indexOf(trips), 1);
+      }
     });
 
     it('refuses missing, tampered and unsigned bearer tokens', async () => {
