@@ -536,6 +536,41 @@ describeWithPostgres()(
       ).toEqual([]);
     });
 
+    // Issue 10: each query round trip costs a pg span (and a writev); a successful refresh
+    // is three (claim, insert, confirm), where it was five. Counted here on the spans an
+    // operator sees, so that a regression fails.
+    it('spends three pg query spans on a successful refresh in auth-service', async () => {
+      const email = uniqueEmail('refresh');
+      const password = 'correct horse battery';
+      await request(platform.gatewayUrl)
+        .post('/api/v1/auth/register')
+        .send({ email, password, displayName: 'Refresh' })
+        .expect(201);
+      const login = await request(platform.gatewayUrl)
+        .post('/api/v1/auth/login')
+        .send({ email, password })
+        .expect(200);
+      const traceId = hex(16);
+      await request(platform.gatewayUrl)
+        .post('/api/v1/auth/refresh')
+        .set('traceparent', `00-${traceId}-${hex(8)}-01`)
+        .send({ refreshToken: login.body.refreshToken })
+        .expect(200);
+      await receiver.waitFor((spans) =>
+        spans.some(
+          (s) =>
+            s.traceId === traceId && s.service === 'auth-service' && s.kind === SpanKind.SERVER,
+        ),
+      );
+      await otlpBarrier(receiver, appUrls(platform));
+      const refresh = spansOf(receiver.spans(), traceId);
+      const queries = refresh
+        .filter((span) => span.service === 'auth-service' && span.name.startsWith('pg.query'))
+        .map((span) => span.name);
+      expect(queries).toHaveLength(3);
+      expect(queries.join(' ')).toMatch(/UPDATE.*INSERT.*SELECT/);
+    });
+
     it('has the gateway rate limiter Redis calls under the gateway server span', () => {
       const redisSpans = trace.filter(
         (span) => span.service === 'api-gateway' && span.scope.includes('ioredis'),
