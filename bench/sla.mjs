@@ -26,7 +26,15 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,23 +112,39 @@ const say = (line) => process.stderr.write(`\r\x1b[2K${line}\n`);
 
 // ---------------------------------------------------------------- receivers (OTLP, Sentry)
 
-/** An HTTP receiver that accepts everything and discards it, counting requests and bytes. */
-async function startReceiver(answer) {
-  const stats = { requests: 0, bytes: 0 };
-  const server = createServer((req, res) => {
-    req.on('data', (chunk) => (stats.bytes += chunk.length));
-    req.on('end', () => {
-      stats.requests += 1;
-      res.writeHead(200, { 'content-type': answer.type });
-      res.end(answer.body);
-    });
+/**
+ * The OTLP and Sentry receivers (bench/sink.mjs) in a child process: what it costs to take the
+ * platform's exports shows as its own line (`sink`), not as load-generator CPU.
+ */
+async function startSink() {
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'sink.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const ports = await new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const newline = buffered.indexOf('\n');
+      if (newline !== -1) {
+        resolve(JSON.parse(buffered.slice(0, newline)));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench/sink.mjs exited with ${code}`)));
+  });
+  const receiver = (port) => {
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      url,
+      stats: async () => (await call('GET', `${url}/__stats`)).json,
+    };
+  };
   return {
-    url: `http://127.0.0.1:${address.port}`,
-    stats,
-    close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
+    pid: /** @type {number} */ (child.pid),
+    otlp: receiver(ports.otlp),
+    sentry: receiver(ports.sentry),
+    close: () => {
+      child.kill('SIGTERM');
+    },
   };
 }
 
@@ -188,6 +212,68 @@ function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** Seconds of CPU of every process whose command name is `comm` (postgres, redis-server). */
+function cpuSecondsOf(comm) {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) {
+      continue;
+    }
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) {
+        total += cpuSeconds(Number(pid));
+      }
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
+}
+
+/** Busy seconds of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds() {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds so far of each app, the load generator, the OTLP/Sentry sink, PostgreSQL, Redis
+ * and the machine.
+ */
+function machineCpu(platform, sinkPid) {
+  return {
+    ...Object.fromEntries(
+      Object.entries(platform.apps).map(([name, app]) => [name, cpuSeconds(app.pid)]),
+    ),
+    'load generator': cpuSeconds(process.pid),
+    sink: cpuSeconds(sinkPid),
+    postgres: cpuSecondsOf('postgres'),
+    redis: cpuSecondsOf('redis-server'),
+    machine: machineBusySeconds(),
+  };
+}
+
+/**
+ * Where a step's CPU went, µs per request sent: each app, the load generator (this process),
+ * the sink taking the exports, PostgreSQL and Redis (every such process on the machine), `other` (the rest of the
+ * machine) and `machine` (all of it; 2 cores at 100 % for 1 s are 2 000 000 µs).
+ */
+function cpuSplit(before, after, sent) {
+  const split = {};
+  let known = 0;
+  for (const key of Object.keys(after)) {
+    const us = Math.round(((after[key] - before[key]) * 1e6) / Math.max(1, sent));
+    split[key] = us;
+    if (key !== 'machine') {
+      known += us;
+    }
+  }
+  split.other = Math.max(0, split.machine - known);
+  return split;
 }
 
 /** Resident set size of a process, in MiB. */
@@ -301,10 +387,16 @@ async function call(method, url, { token, body } = {}) {
     bodyTimeout: TIMEOUT_MS,
   });
   const text = await res.body.text();
+  let json;
   return {
     status: res.statusCode,
     headers: res.headers,
-    json: text ? safeJson(text) : undefined,
+    // Parsed when read: most answers of a ladder are only counted, and parsing each one was
+    // load-generator CPU taken from the platform on the same cores.
+    get json() {
+      json ??= text ? safeJson(text) : undefined;
+      return json;
+    },
     text,
   };
 }
@@ -562,8 +654,8 @@ const median = (rounds) => {
 async function suite(nodeBin) {
   const version = execFileSync(nodeBin, ['--version']).toString().trim();
   say(`== Node ${version}`);
-  const otlp = await startReceiver({ type: 'application/x-protobuf', body: '' });
-  const sentry = await startReceiver({ type: 'application/json', body: '{}' });
+  const sink = await startSink();
+  const { otlp, sentry } = sink;
   const sentryDsn = `http://bench@${new URL(sentry.url).host}/1`;
   const on = await startPlatform('on', nodeBin, {
     observability: true,
@@ -679,7 +771,9 @@ async function suite(nodeBin) {
       await openLoop(`${endpoint} warm-up`, Math.min(rates[0], 50), 1, generators[endpoint], keep);
       for (const rate of rates) {
         const shedBefore = await shedCounts(on);
+        const cpuBefore = machineCpu(on, sink.pid);
         const step = await openLoop(endpoint, rate, STEP_SECONDS, generators[endpoint], keep);
+        step.cpuPerRequest = cpuSplit(cpuBefore, machineCpu(on, sink.pid), step.sent);
         step.shedBy = shedDelta(await shedCounts(on), shedBefore);
         ladders[endpoint].push(step);
         say(
@@ -688,6 +782,7 @@ async function suite(nodeBin) {
             (step.starved ? ` starved ${step.starved}` : '') +
             (step.shed ? ` ${JSON.stringify(step.shedBy)}` : ''),
         );
+        say(`  CPU µs per request sent, by process: ${JSON.stringify(step.cpuPerRequest)}`);
         await drained(on); // the next step starts on an idle platform
       }
     }
@@ -703,8 +798,8 @@ async function suite(nodeBin) {
       ladders,
       rss,
       logLines: logs,
-      otlp: { ...otlp.stats },
-      sentry: { ...sentry.stats },
+      otlp: await otlp.stats(),
+      sentry: await sentry.stats(),
     };
   } finally {
     for (const p of processes) {
@@ -713,8 +808,7 @@ async function suite(nodeBin) {
     await off.stop();
     await before?.stop();
     await on.stop();
-    await otlp.close();
-    await sentry.close();
+    sink.close();
   }
 }
 
@@ -811,6 +905,23 @@ function markdown(report) {
           `| ${endpoint} | ${s.offered} | ${s.achieved} | ${s.p50} | ${s.p95} | ${s.p99} | ${s.max} | ${s.admittedP95} | ${s.ok} | ${s.shed} | ${s.errors}${s.starved ? ` (+${s.starved} not sent: no refresh token free)` : ''} |`,
         );
       }
+    }
+    const splits = Object.entries(run.ladders).flatMap(([endpoint, steps]) =>
+      steps.filter((s) => s.cpuPerRequest).map((s) => [endpoint, s]),
+    );
+    if (splits.length > 0) {
+      const keys = Object.keys(splits[0][1].cpuPerRequest);
+      out.push(
+        '',
+        'Where the CPU went during each step, µs per request sent (whole machine: 2 000 000 µs per second are both cores busy):',
+        '',
+        `| endpoint | offered/s | ${keys.join(' | ')} |`,
+        `|---|---|${keys.map(() => '---').join('|')}|`,
+        ...splits.map(
+          ([endpoint, s]) =>
+            `| ${endpoint} | ${s.offered} | ${keys.map((k) => s.cpuPerRequest[k]).join(' | ')} |`,
+        ),
+      );
     }
     out.push(
       '',
