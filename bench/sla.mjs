@@ -284,6 +284,14 @@ function rssMiB(pid) {
 
 // ---------------------------------------------------------------- the platform
 
+/**
+ * The apps' V8 heap flags, as the platform runs them (docker/Dockerfile, k8s, Compose,
+ * scripts/start.js; check:delivery compares them). NODE_OPTIONS of the bench's environment
+ * replaces them, to try other values.
+ */
+const APP_NODE_OPTIONS =
+  process.env.NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=32';
+
 const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
@@ -300,6 +308,7 @@ async function startPlatform(
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), `keel-sla-${label}-`));
   const common = {
+    NODE_OPTIONS: APP_NODE_OPTIONS,
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     KEEL_DATA_DIR: dataDir,

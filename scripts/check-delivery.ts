@@ -907,6 +907,27 @@ async function fileChecks(
     if (!/CMD .*exec node .*dist\/apps\/\$\{APP\}\/main\.js/.test(runtime)) {
       problems.push('CMD does not exec node dist/apps/${APP}/main.js');
     }
+    // One V8 heap sizing wherever the built apps run: the image, the manifests generated from
+    // scripts/registry/ops.ts, `npm start` and the SLA benchmark (docs/performance.md, "Memory").
+    const imageNodeOptions = (runtime.match(/ENV NODE_OPTIONS="([^"]*)"/) ?? [])[1];
+    if (!imageNodeOptions || !/--max-old-space-size=\d+/.test(imageNodeOptions)) {
+      problems.push('runtime stage must set NODE_OPTIONS with a --max-old-space-size ceiling');
+    } else {
+      const runners: [string, string][] = [
+        ['scripts/start.js', `const NODE_OPTIONS = '${imageNodeOptions}';`],
+        ['bench/sla.mjs', `'${imageNodeOptions}'`],
+        ['docker/docker-compose.yml', `NODE_OPTIONS: '${imageNodeOptions}'`],
+        ...APPS.map((app): [string, string] => [
+          `k8s/base/${app}.yaml`,
+          `- name: NODE_OPTIONS\n              value: "${imageNodeOptions}"`,
+        ]),
+      ];
+      for (const [file, expected] of runners) {
+        if (!read(file).includes(expected)) {
+          problems.push(`${file} does not run the apps with NODE_OPTIONS "${imageNodeOptions}"`);
+        }
+      }
+    }
     // Where the build puts each app: the path the image copies and runs.
     for (const app of APPS) {
       const tsconfig = JSON.parse(read('apps', app, 'tsconfig.app.json'));
@@ -958,7 +979,7 @@ async function fileChecks(
       }
     }
     check(
-      'docker/Dockerfile: paths exist and reach the build context, Node 24, non-root, HEALTHCHECK, CMD, runtime requires are production deps',
+      'docker/Dockerfile: paths exist and reach the build context, Node 24, non-root, HEALTHCHECK, CMD, one NODE_OPTIONS heap sizing everywhere the apps run, runtime requires are production deps',
       problems,
     );
   }

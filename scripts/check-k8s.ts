@@ -503,6 +503,8 @@ export function appEnvNames(root: string, registry: ServiceRegistry): Set<string
     'libs/observability/src/errors/sentry-settings.ts',
   ].filter((file) => fs.existsSync(rel(file)));
   const envNames = new Set<string>(registry.services.map((s) => `${s.envStem}_URL`));
+  // Read by Node.js itself, not by an app's config: the V8 heap flags (scripts/registry/ops.ts).
+  envNames.add('NODE_OPTIONS');
   for (const file of configReaders) {
     for (const m of fs
       .readFileSync(rel(file), 'utf8')

@@ -7,6 +7,10 @@ const http = require('node:http');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
+// V8 heap flags of the built apps, as in docker/Dockerfile and the k8s/Compose manifests
+// (scripts/registry/ops.ts; check:delivery compares them): docs/performance.md, "Memory".
+// A NODE_OPTIONS of the caller's environment replaces them.
+const NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=32';
 const registry = JSON.parse(readFileSync(join(root, 'services.json'), 'utf8'));
 // Upstreams first (registry order), the gateway last, so it finds them answering.
 const APPS = [
@@ -81,7 +85,7 @@ process.on('SIGTERM', () => stopAll(0));
     const child = spawn(process.execPath, [join('dist', 'apps', app.name, 'main.js')], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, PORT: String(app.port) },
+      env: { NODE_OPTIONS, ...process.env, PORT: String(app.port) },
     });
     children.set(app.name, child);
     child.on('exit', (code, signal) => {

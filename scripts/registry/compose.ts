@@ -208,7 +208,12 @@ function appService(
       `    mem_limit: ${ops.composeMemLimit}`,
     );
   }
-  out.push('    environment:', '      <<: *app-env', `      PORT: '${service.port}'`);
+  out.push(
+    '    environment:',
+    '      <<: *app-env',
+    `      PORT: '${service.port}'`,
+    `      NODE_OPTIONS: '${ops.nodeOptions}'`,
+  );
   for (const callee of service.calls.map((name) => registry.service(name))) {
     out.push(`      ${callee.envStem}_URL: http://${callee.name}:${callee.port}`);
   }

@@ -27,6 +27,11 @@ export function serviceManifest(service: RegistryService): string {
       '                secretKeyRef: { name: keel-secrets, key: REDIS_URL, optional: false }',
     );
   }
+  env.push(
+    '            # V8 heap sized for the memory limit below (docs/performance.md, "Memory").',
+    '            - name: NODE_OPTIONS',
+    `              value: "${ops.nodeOptions}"`,
+  );
   for (const { name: envName, value } of ops.env) {
     env.push(`            - name: ${envName}`, `              value: ${value}`);
   }

@@ -17,6 +17,14 @@ export interface ServiceOps {
   hpa?: { averageUtilization: number; comment?: string };
   /** What to look at first when its p95 is high (the latency alert of a `latencySlo`). */
   latencyHint?: string;
+  /**
+   * V8 heap flags (`NODE_OPTIONS`), in each Deployment and compose service: the old-space
+   * ceiling must leave room in `resources.limits.memory` for the young generation (2 x the
+   * semi-space), the node binary (~50 MiB) and native memory (~25 MiB; argon2id's 19 MiB per
+   * hash in flight for auth-service). Same default as docker/Dockerfile, scripts/start.js and
+   * bench/sla.mjs (check:delivery compares them); measured in docs/performance.md ("Memory").
+   */
+  nodeOptions: string;
   /** Plain settings of its own, in each Deployment and compose service. */
   env: { name: string; value: string }[];
   /**
@@ -32,8 +40,12 @@ export interface ServiceOps {
   }[];
 }
 
+/** The platform's V8 heap flags: see {@link ServiceOps.nodeOptions}. */
+export const NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=32';
+
 const DEFAULTS: Omit<ServiceOps, 'description'> = {
   composeMemLimit: '256m',
+  nodeOptions: NODE_OPTIONS,
   resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } },
   env: [],
   secrets: [],
