@@ -62,7 +62,8 @@ const { values: opts } = parseArgs({
     'cpu-rate': { type: 'string', default: '300' },
     'cpu-rounds': { type: 'string', default: '2' },
     // Only these ladders (comma-separated endpoint names, e.g. `login,refresh`), for iterating
-    // on one path; the report then lacks the others.
+    // on one path; the report then lacks the others. `refresh` rotates the tokens that `login`
+    // hands out: name both.
     only: { type: 'string' },
     // Leave out the CPU-per-request section.
     'skip-cpu': { type: 'boolean', default: false },
@@ -605,6 +606,36 @@ async function cpuPerRequest(label, pid, makeRequest) {
   return Math.round((used * 1e6) / run.sent);
 }
 
+/**
+ * Drives two targets at CPU_RATE/s each at the same time and returns each one's CPU µs per
+ * request over the same interval ({@link cpuPerRequest}'s rules: null for a failed round).
+ */
+async function cpuSideBySide(label, [, pidA, makeA], [, pidB, makeB]) {
+  await Promise.all([
+    openLoop(`${label} warm-up`, CPU_RATE, 1, makeA),
+    openLoop(`${label} warm-up`, CPU_RATE, 1, makeB),
+  ]);
+  const before = [cpuSeconds(pidA), cpuSeconds(pidB)];
+  const runs = await Promise.all([
+    openLoop(label, CPU_RATE, CPU_SECONDS, makeA),
+    openLoop(label, CPU_RATE, CPU_SECONDS, makeB),
+  ]);
+  const used = [cpuSeconds(pidA) - before[0], cpuSeconds(pidB) - before[1]];
+  return runs.map((run, i) => {
+    if (run.ok + run.shed !== run.sent) {
+      say(
+        `${label}: ${run.sent - run.ok - run.shed} of ${run.sent} requests failed, round left out: ` +
+          JSON.stringify(run.statuses),
+      );
+      return null;
+    }
+    if (run.shed > 0) {
+      say(`${label}: ${run.shed} of ${run.sent} requests shed (503)`);
+    }
+    return Math.round((used[i] * 1e6) / run.sent);
+  });
+}
+
 /** `http_server_requests_shed_total` of every app, as `{ "<app> <reason>": count }`. */
 async function shedCounts(platform) {
   const counts = {};
@@ -736,19 +767,29 @@ async function suite(nodeBin) {
         ],
       );
     }
+    // Each service is measured at the same time as its floor (bare Express for the services,
+    // the bare proxy for the gateway), both at CPU_RATE/s, and compared by the ratio of that
+    // pair: measured one after the other, the floors alone moved 2× between rounds (machine
+    // state: clock, neighbours), which decided the ratios more than the apps did.
+    const [expressTarget, proxyTarget] = targets;
     const cpuRounds = Object.fromEntries(targets.map(([name]) => [name, []]));
+    const ratioRounds = {};
     const shedBefore = await shedCounts(on);
     // Round 0 warms every target up and is left out: measured first, the JIT's tier-up and
     // first-use work (exporter connections, lazily built routes) doubled some rounds.
     for (let round = 0; round <= (opts['skip-cpu'] ? -1 : CPU_ROUNDS); round += 1) {
-      for (const [name, pid, make] of targets) {
-        const measured = await cpuPerRequest(
-          `cpu ${name}${round === 0 ? ' (warm-up)' : ''}`,
-          pid,
-          make,
+      for (const target of targets.slice(2)) {
+        const [name] = target;
+        const floor = name.startsWith('api-gateway') ? proxyTarget : expressTarget;
+        const [app, base] = await cpuSideBySide(
+          `cpu ${name} beside ${floor[0]}${round === 0 ? ' (warm-up)' : ''}`,
+          target,
+          floor,
         );
         if (round > 0) {
-          cpuRounds[name].push(measured);
+          cpuRounds[name].push(app);
+          cpuRounds[floor[0]].push(base);
+          (ratioRounds[name] ??= []).push(app === null || base === null ? null : app / base);
         }
       }
     }
@@ -759,12 +800,25 @@ async function suite(nodeBin) {
     const cpu = Object.fromEntries(
       Object.entries(cpuRounds).map(([name, xs]) => [name, median(xs)]),
     );
+    const cpuRatio = Object.fromEntries(
+      Object.entries(ratioRounds).map(([name, xs]) => [name, Math.round(median(xs) * 100) / 100]),
+    );
     say(`CPU µs/request at ${CPU_RATE}/s, every round: ${JSON.stringify(cpuRounds)}`);
+    say(`CPU per request / its floor's, measured side by side: ${JSON.stringify(cpuRatio)}`);
     say(`CPU µs/request at ${CPU_RATE}/s: ${JSON.stringify(cpu)}`);
     await off.stop();
     await before?.stop();
     if (opts['cpu-only']) {
-      return { node: version, cpu, ladders: {}, rss: {}, logLines: {}, otlp: {}, sentry: {} };
+      return {
+        node: version,
+        cpu,
+        cpuRatio,
+        ladders: {},
+        rss: {},
+        logLines: {},
+        otlp: {},
+        sentry: {},
+      };
     }
 
     // Latency ladders through the "on" gateway.
@@ -777,7 +831,10 @@ async function suite(nodeBin) {
         endpoint === 'login' || endpoint === 'refresh'
           ? collectRefreshTokens(refreshPool)
           : undefined;
-      await openLoop(`${endpoint} warm-up`, Math.min(rates[0], 50), 1, generators[endpoint], keep);
+      // Three seconds at up to 100/s: with --skip-cpu nothing else has warmed the path up, and
+      // a first step that pays the JIT's tier-up measured twice its later p95.
+      await openLoop(`${endpoint} warm-up`, Math.min(rates[0], 100), 3, generators[endpoint], keep);
+      await drained(on);
       for (const rate of rates) {
         const shedBefore = await shedCounts(on);
         const cpuBefore = machineCpu(on, sink.pid);
@@ -804,6 +861,7 @@ async function suite(nodeBin) {
     return {
       node: version,
       cpu,
+      cpuRatio,
       ladders,
       rss,
       logLines: logs,
@@ -856,16 +914,19 @@ const TARGETS = [
 
 function headline(run) {
   const c = run.cpu;
+  const r = run.cpuRatio;
   const at = (endpoint, rate) => run.ladders[endpoint]?.find((s) => s.offered === rate);
-  const share = (app) => Math.round(((c[`${app} on`] - c[`${app} off`]) / c[`${app} on`]) * 100);
+  // Both variants as multiples of the floor measured beside them, so the floor's drift
+  // between the two measurements cancels out.
+  const share = (app) => Math.round((1 - r[`${app} off`] / r[`${app} on`]) * 100);
   const tops = Object.entries(run.ladders).map(
     ([e, steps]) =>
       `${e} ${steps[steps.length - 1].admittedP95} (${steps[steps.length - 1].shed} shed)`,
   );
   return [
-    `${(c['auth-service on'] / c['bare express']).toFixed(2)}× (${c['auth-service on']} vs ${c['bare express']} µs)`,
+    `${r['auth-service on']?.toFixed(2)}× (medians ${c['auth-service on']} vs ${c['bare express']} µs)`,
     `${share('auth-service')} % (users-service ${share('users-service')} %, gateway ${share('api-gateway')} %)`,
-    `${(c['api-gateway on'] / c['bare undici proxy']).toFixed(2)}× (${c['api-gateway on']} vs ${c['bare undici proxy']} µs)`,
+    `${r['api-gateway on']?.toFixed(2)}× (medians ${c['api-gateway on']} vs ${c['bare undici proxy']} µs)`,
     `${at('login', 80)?.p95 ?? '–'} ms`,
     `${at('refresh', 200)?.p95 ?? '–'} ms`,
     `${at('auth/me', 500)?.p95 ?? '–'} ms`,
@@ -897,9 +958,14 @@ function markdown(report) {
       '',
       `## Node ${run.node}`,
       '',
-      `CPU per request at ${CPU_RATE}/s (µs, median of ${CPU_ROUNDS} rounds): ` +
+      `CPU per request at ${CPU_RATE}/s (µs, median of ${CPU_ROUNDS} rounds; each app measured ` +
+        `at the same time as its floor): ` +
         Object.entries(run.cpu)
           .map(([k, v]) => `${k} ${v}`)
+          .join(', ') +
+        '. As multiples of the floor measured beside them (median of the rounds): ' +
+        Object.entries(run.cpuRatio ?? {})
+          .map(([k, v]) => `${k} ${v}×`)
           .join(', ') +
         '.',
       '',
