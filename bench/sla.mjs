@@ -584,31 +584,10 @@ function collectRefreshTokens(pool) {
 // ---------------------------------------------------------------- CPU per request
 
 /**
- * Drives `makeRequest` at CPU_RATE/s and returns the server's CPU µs per request, or null when
- * some requests failed (timeouts on a machine too contended for the rate): such a round
- * measured queueing, not work, and is left out of the median (it is printed).
- */
-async function cpuPerRequest(label, pid, makeRequest) {
-  await openLoop(`${label} warm-up`, CPU_RATE, 1, makeRequest);
-  const before = cpuSeconds(pid);
-  const run = await openLoop(label, CPU_RATE, CPU_SECONDS, makeRequest);
-  const used = cpuSeconds(pid) - before;
-  if (run.ok + run.shed !== run.sent) {
-    say(
-      `${label}: ${run.sent - run.ok - run.shed} of ${run.sent} requests failed, round left out: ` +
-        JSON.stringify(run.statuses),
-    );
-    return null;
-  }
-  if (run.shed > 0) {
-    say(`${label}: ${run.shed} of ${run.sent} requests shed (503)`);
-  }
-  return Math.round((used * 1e6) / run.sent);
-}
-
-/**
  * Drives two targets at CPU_RATE/s each at the same time and returns each one's CPU µs per
- * request over the same interval ({@link cpuPerRequest}'s rules: null for a failed round).
+ * request over the same interval, or null for a target some of whose requests failed
+ * (timeouts on a machine too contended for the rate): such a round measured queueing, not
+ * work, and is left out of the median (it is printed).
  */
 async function cpuSideBySide(label, [, pidA, makeA], [, pidB, makeB]) {
   await Promise.all([
