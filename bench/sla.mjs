@@ -215,7 +215,12 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** Seconds of CPU of every process whose command name is `comm` (postgres, redis-server). */
+/**
+ * Seconds of CPU of every process whose command name is `comm` (postgres, redis-server),
+ * their exited children included: PostgreSQL's backends come and go, and an exited backend's
+ * time moves into the postmaster's cutime/cstime once it is reaped (summing only the living
+ * made a step's PostgreSQL time negative when a backend ended in it).
+ */
 function cpuSecondsOf(comm) {
   let total = 0;
   for (const pid of readdirSync('/proc')) {
@@ -225,13 +230,14 @@ function cpuSecondsOf(comm) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) {
-        total += cpuSeconds(Number(pid));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total += fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0);
       }
     } catch {
       // the process ended between the listing and the read
     }
   }
-  return total;
+  return total / TICKS_PER_SECOND;
 }
 
 /** Busy seconds of the whole machine (all cores), from /proc/stat. */
