@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { APP_CONFIG, rawSqlDialect, type RawSqlDialect } from '@keel/platform';
+import { APP_CONFIG, rawSqlDialect, type RawSqlDialect, storedTimestamp } from '@keel/platform';
 import { RevocationList, type RevocationFeedPage } from '@keel/security';
 import { IsNull, type Repository } from 'typeorm';
 import { hashRefreshToken, newRefreshToken } from '../auth/refresh-token';
@@ -265,15 +265,7 @@ export async function revokedSessionsSince(
     now,
     revoked: rows.map((row) => ({
       sid: row.sid,
-      expiresAt: toEpochMs(row.revokedAt) + lifetimeMs,
+      expiresAt: storedTimestamp(row.revokedAt).getTime() + lifetimeMs,
     })),
   };
-}
-
-/**
- * A raw timestamp column as epoch ms: a Date from PostgreSQL, TypeORM's UTC text
- * (`YYYY-MM-DD HH:MM:SS.SSS`) from SQLite.
- */
-function toEpochMs(value: Date | string): number {
-  return value instanceof Date ? value.getTime() : Date.parse(`${value.replace(' ', 'T')}Z`);
 }

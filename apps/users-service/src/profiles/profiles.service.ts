@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isUniqueViolation, normalizeEmail } from '@keel/platform';
+import { isUniqueViolation, normalizeEmail, rawSqlDialect, storedTimestamp } from '@keel/platform';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type Repository } from 'typeorm';
 import { type CreateProfileDto } from './dto/create-profile.dto';
@@ -19,10 +19,10 @@ import { ProfileErrors } from './profiles.errors';
 /**
  * One profile by id: the hot read of `users/me` and `users/:id` (on a cache miss). Raw SQL,
  * not `findOneBy`: TypeORM built a query builder, aliases and an entity transformer per call
- * for a one-row primary-key lookup. `?` and `$1` are the two drivers' placeholders.
+ * for a one-row primary-key lookup.
  */
 const FIND_SQL =
-  'SELECT id, email, display_name, bio, created_at, updated_at FROM profiles WHERE id = ';
+  'SELECT id, email, display_name, bio, created_at, updated_at FROM profiles WHERE id = ?';
 
 interface ProfileRow {
   id: string;
@@ -31,11 +31,6 @@ interface ProfileRow {
   bio: string | null;
   created_at: Date | string;
   updated_at: Date | string;
-}
-
-/** A timestamp column as a Date: PostgreSQL gives Dates, SQLite UTC text `YYYY-MM-DD HH:MM:SS.SSS`. */
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }
 
 export interface CreateProfileResult {
@@ -47,10 +42,15 @@ export interface CreateProfileResult {
 /** Profiles: created by auth-service, read and edited by their owner, listed by admins. */
 @Injectable()
 export class ProfilesService {
+  /** {@link FIND_SQL} in the driver's placeholders, once. */
+  private readonly findSql: string;
+
   constructor(
     @InjectRepository(Profile) private readonly profiles: Repository<Profile>,
     private readonly cache: ProfileCache,
-  ) {}
+  ) {
+    this.findSql = rawSqlDialect(profiles.manager.connection).statement(FIND_SQL);
+  }
 
   /**
    * Creates the profile of a registered user. Idempotent on `id`: a retry (same id, same
@@ -163,10 +163,7 @@ export class ProfilesService {
 
   private async find(id: string): Promise<Profile> {
     // Ids are stored lower-cased; PostgreSQL's uuid type ignores case, SQLite's text does not.
-    const postgres = this.profiles.manager.connection.options.type === 'postgres';
-    const rows: ProfileRow[] = await this.profiles.query(`${FIND_SQL}${postgres ? '$1' : '?'}`, [
-      id.toLowerCase(),
-    ]);
+    const rows: ProfileRow[] = await this.profiles.query(this.findSql, [id.toLowerCase()]);
     const row = rows[0];
     if (!row) {
       throw ProfileErrors.notFound();
@@ -176,8 +173,8 @@ export class ProfilesService {
       email: row.email,
       displayName: row.display_name,
       bio: row.bio,
-      createdAt: toDate(row.created_at),
-      updatedAt: toDate(row.updated_at),
+      createdAt: storedTimestamp(row.created_at),
+      updatedAt: storedTimestamp(row.updated_at),
     };
   }
 

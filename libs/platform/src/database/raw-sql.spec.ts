@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { DateUtils } from 'typeorm/util/DateUtils';
-import { rawSqlDialect } from './raw-sql';
+import { rawSqlDialect, storedTimestamp } from './raw-sql';
 
 describe('rawSqlDialect', () => {
   const sqlite = rawSqlDialect(new DataSource({ type: 'better-sqlite3', database: ':memory:' }));
@@ -32,5 +32,11 @@ describe('rawSqlDialect', () => {
     expect(postgres.returned(rows)).toBe(rows);
     expect(postgres.returned([])).toEqual([]);
     expect(sqlite.returned(rows)).toBe(rows);
+  });
+
+  it('reads a stored timestamp back as the instant written, on both drivers', () => {
+    const date = new Date('2026-01-02T03:04:05.006Z');
+    expect(storedTimestamp(sqlite.timestamp(date))).toEqual(date);
+    expect(storedTimestamp(postgres.timestamp(date))).toBe(date);
   });
 });

@@ -45,6 +45,14 @@ const SQLITE: RawSqlDialect = {
   returned: <T>(result: T[] | [T[], number]) => result as T[],
 };
 
+/**
+ * A timestamp column read by raw SQL, as a Date: PostgreSQL answers Dates, SQLite the UTC text
+ * `YYYY-MM-DD HH:MM:SS.SSS` that {@link RawSqlDialect.timestamp} (and TypeORM) write.
+ */
+export function storedTimestamp(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
+}
+
 /** The dialect of `dataSource`'s driver (`postgres`, else TypeORM's SQLite format). */
 export function rawSqlDialect(dataSource: DataSource): RawSqlDialect {
   return dataSource.options.type === 'postgres' ? POSTGRES : SQLITE;

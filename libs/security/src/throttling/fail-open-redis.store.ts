@@ -100,6 +100,15 @@ interface ScriptedRedis extends Redis {
 }
 
 /**
+ * The hit and block keys of `key` under a throttler: `@nest-lab/throttler-storage-redis`'s
+ * layout, which the throttler script and the lease script share, so old and new replicas (and
+ * leased and exact counting) count the same keys during a rolling update.
+ */
+function throttlerKeys(key: string, throttlerName: string): [hitKey: string, blockKey: string] {
+  return [`{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`];
+}
+
+/**
  * `@nest-lab/throttler-storage-redis` with its own script, keys and answer, sent as EVALSHA
  * (see {@link ScriptedRedis}); the library's `increment` sends `EVAL <script>` every time.
  */
@@ -116,10 +125,8 @@ class ScriptCachedThrottlerStorage extends ThrottlerStorageRedisService {
     blockDuration: number,
     throttlerName: string,
   ): Promise<RateLimitRecord> {
-    // The library's key layout, so both versions count the same keys during a rolling update.
     const results = await this.scripted.keelThrottle(
-      `{${key}:${throttlerName}}:hits`,
-      `{${key}:${throttlerName}}:blocked`,
+      ...throttlerKeys(key, throttlerName),
       throttlerName,
       ttl,
       limit,
@@ -180,6 +187,7 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
     }) as ScriptedRedis;
     this.redis.defineCommand('keelReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
     this.redis.defineCommand('keelSettle', { numberOfKeys: 1, lua: SETTLE_SCRIPT });
+    this.redis.defineCommand('keelLease', { numberOfKeys: 2, lua: LEASE_SCRIPT });
     // ioredis logs unhandled 'error' events itself, once per reconnect attempt; the
     // outage warning below replaces that noise.
     this.redis.on('error', () => undefined);
@@ -188,12 +196,10 @@ export class FailOpenRedisStore implements RateLimitStore, OnModuleInit, OnAppli
         this.downUntil = 0;
       }
     });
-    this.redis.defineCommand('keelLease', { numberOfKeys: 2, lua: LEASE_SCRIPT });
     this.shared = new ScriptCachedThrottlerStorage(this.redis);
     this.leased = new LeasedHits(async (key, name, want, ttl, limit, blockDuration) => {
       const [taken, hits, windowMs, blockedMs] = await this.redis.keelLease(
-        `{${key}:${name}}:hits`,
-        `{${key}:${name}}:blocked`,
+        ...throttlerKeys(key, name),
         ttl,
         limit,
         blockDuration,

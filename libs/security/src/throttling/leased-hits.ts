@@ -126,11 +126,6 @@ export class LeasedHits {
     this.leases.clear();
   }
 
-  /** Keys held right now (for tests). */
-  get size(): number {
-    return this.leases.size;
-  }
-
   private sweep(now: number): void {
     for (const [id, lease] of this.leases) {
       if (!lease.pending && lease.windowEnd <= now && lease.blockedUntil <= now) {
