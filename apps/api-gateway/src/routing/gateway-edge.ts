@@ -20,12 +20,10 @@ import {
   type AuthenticatedUser,
   admitBearer,
   bearerToken,
-  CorsMiddleware,
-  JsonBodyMiddleware,
   RequestLimiter,
+  RequestSecurityMiddleware,
   SECURITY_OPTIONS,
   type SecurityModuleOptions,
-  staticSecurityHeaders,
 } from '@keel/security';
 import { type Express, type Request, type Response } from 'express';
 import { appendVary } from '../compression/buffered-compression';
@@ -36,7 +34,6 @@ import { type RouteMatch, type RouteTable } from './route-table';
 import { ROUTE_TABLE } from './routing.constants';
 
 type RoutedRequest = Request & { user?: AuthenticatedUser; body?: unknown };
-type Step = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 type Handle = (req: IncomingMessage, res: ServerResponse, done?: (error?: unknown) => void) => void;
 
 /**
@@ -63,7 +60,7 @@ export class GatewayEdge implements OnApplicationBootstrap {
   private limiter!: RequestLimiter;
   private verifier!: AccessTokenVerifier;
   private filter!: AllExceptionsFilter;
-  private steps: Step[] = [];
+  private security!: RequestSecurityMiddleware;
   private app: Express | undefined;
 
   constructor(
@@ -90,19 +87,7 @@ export class GatewayEdge implements OnApplicationBootstrap {
     const options = this.moduleRef.get<SecurityModuleOptions>(SECURITY_OPTIONS, {
       strict: false,
     });
-    const headers = staticSecurityHeaders();
-    const cors = new CorsMiddleware(options);
-    const json = new JsonBodyMiddleware(options);
-    this.steps = [
-      (_req, res, next) => {
-        for (const [name, value] of headers) {
-          res.setHeader(name, value);
-        }
-        next();
-      },
-      (req, res, next) => cors.use(req, res, next),
-      (req, res, next) => json.use(req, res, next),
-    ];
+    this.security = new RequestSecurityMiddleware(options);
     // Express calls `app.handle` for every request: the edge takes the routes it knows.
     const entry = app as unknown as { handle: Handle };
     const routerHandle = entry.handle;
@@ -133,26 +118,20 @@ export class GatewayEdge implements OnApplicationBootstrap {
     request.originalUrl = url;
     request.baseUrl = '';
     (request as { route?: unknown }).route = { path: found.route.template };
-    let index = 0;
-    const next = (error?: unknown): void => {
-      if (error !== undefined && error !== null) {
-        this.fail(error, request, response);
-        return;
-      }
-      const step = this.steps[index++];
-      if (step === undefined) {
+    // The security headers, CORS and the JSON body, as on every other route, then the route.
+    try {
+      this.security.use(req, res, (error?: unknown) => {
+        if (error !== undefined && error !== null) {
+          this.fail(error, request, response);
+          return;
+        }
         this.route(request, response, found).catch((thrown: unknown) =>
           this.fail(thrown, request, response),
         );
-        return;
-      }
-      try {
-        step(req, res, next);
-      } catch (thrown) {
-        this.fail(thrown, request, response);
-      }
-    };
-    next();
+      });
+    } catch (thrown) {
+      this.fail(thrown, request, response);
+    }
     return true;
   }
 
