@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server,
+} from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
 import { DEV_INTERNAL_TOKEN } from '@keel/platform';
@@ -319,6 +325,114 @@ describe('api-gateway with an upstream that refuses connections', () => {
       });
       expect(res.body.message).not.toContain('127.0.0.1');
     }
+  });
+});
+
+describe('api-gateway in front of an upstream that answers slowly, in pieces or not at all', () => {
+  let platform: Platform;
+  let server: Server;
+  const large = JSON.stringify({ items: Array.from({ length: 400 }, (_, i) => `item ${i}`) });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const mode = /mode=([\w-]+)/.exec(req.url ?? '')?.[1];
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/.well-known/jwks.json') {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ keys: [] }));
+        } else if (mode === 'no-answer') {
+          // Neither headers nor body.
+        } else if (mode === 'stalled-body') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+          res.write('{"partial":');
+        } else {
+          // The whole answer, in three writes some milliseconds apart.
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+          const third = Math.ceil(large.length / 3);
+          res.write(large.slice(0, third));
+          setTimeout(() => res.write(large.slice(third, 2 * third)), 20);
+          setTimeout(() => res.end(large.slice(2 * third)), 40);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    platform = await startPlatform({
+      apps: ['api-gateway'],
+      appEnv: {
+        'api-gateway': { AUTH_SERVICE_URL: url, USERS_SERVICE_URL: url, UPSTREAM_TIMEOUT: '400ms' },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  const login = (mode: string): request.Test =>
+    request(platform.gatewayUrl)
+      .post(`/api/v1/auth/login?mode=${mode}`)
+      .send({ email: 'slow@example.com', password: 'whatever you like' });
+
+  it.each(['no-answer', 'stalled-body'])(
+    'answers 504 with the error body when the upstream gives %s within its timeout',
+    async (mode) => {
+      const started = Date.now();
+      const res = await login(mode).expect(504);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(res.body).toEqual({
+        statusCode: 504,
+        error: 'Gateway Timeout',
+        message: expect.any(String),
+        requestId: res.headers['x-request-id'],
+        traceId: expect.any(String),
+      });
+    },
+  );
+
+  it('relays an answer that arrives in pieces whole, with its exact length', async () => {
+    // supertest asks for gzip by default.
+    const res = await login('pieces').set('accept-encoding', 'identity').expect(200);
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(large)));
+    expect(res.text).toBe(large);
+  });
+
+  it('compresses it as a whole when asked, with the length of what is sent', async () => {
+    // A raw client: supertest would inflate the body before the test saw its length.
+    const res = await new Promise<{ status?: number; headers: IncomingHttpHeaders; body: Buffer }>(
+      (resolve, reject) => {
+        const sent = httpRequest(
+          `${platform.gatewayUrl}/api/v1/auth/login?mode=pieces`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              resolve({
+                status: response.statusCode,
+                headers: response.headers,
+                body: Buffer.concat(chunks),
+              }),
+            );
+          },
+        );
+        sent.on('error', reject);
+        sent.end(JSON.stringify({ email: 'slow@example.com', password: 'whatever you like' }));
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.headers.vary).toMatch(/accept-encoding/i);
+    const sent = res.body;
+    expect(res.headers['content-length']).toBe(String(sent.length));
+    expect(gunzipSync(sent).toString('utf8')).toBe(large);
   });
 });
 

@@ -8,11 +8,15 @@ import {
 import { APP_CONFIG, INTERNAL_TOKEN_HEADER, RequestContext } from '@keel/platform';
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from '@keel/platform';
 import { type Request, type Response } from 'express';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import { type GatewayConfig, type UpstreamName } from '../config/gateway-config';
 import { compressForClient } from '../compression/buffered-compression';
 import { forwardableRequestHeaders, relayResponseHeaders } from './proxy-headers';
+import { type UpstreamAnswer, UpstreamCall } from './upstream-call';
 import { UpstreamException } from './upstream.exception';
+
+/** Why a call is cancelled when its client has gone. */
+const CLIENT_GONE = new Error('client closed the connection');
 
 export type { UpstreamName };
 
@@ -79,25 +83,24 @@ export class ProxyService implements OnApplicationShutdown {
     }
     // A client that hangs up cancels its upstream call, so a slow upstream is not kept busy
     // for nobody (the pool replaces the connection).
-    const clientGone = new AbortController();
-    const onClose = (): void => clientGone.abort();
+    const call = new UpstreamCall();
+    const onClose = (): void => call.cancel(CLIENT_GONE);
     res.once('close', onClose);
-    const request: Dispatcher.RequestOptions = {
-      method: req.method,
-      path: upstream.basePath + path + queryOf(req.originalUrl),
-      headers,
-      body: requestBody,
-      signal: clientGone.signal,
-    };
     const started = performance.now();
-    let response: Dispatcher.ResponseData;
-    let body: Buffer;
+    upstream.pool.dispatch(
+      {
+        method: req.method,
+        path: upstream.basePath + path + queryOf(req.originalUrl),
+        headers,
+        body: requestBody,
+      },
+      call,
+    );
+    let response: UpstreamAnswer;
     try {
-      response = await upstream.pool.request(request);
-      // Buffered, not streamed: a body that stalls half-way still becomes a clean 504.
-      body = Buffer.from(await response.body.arrayBuffer());
+      response = await call.answer;
     } catch (error) {
-      if (clientGone.signal.aborted) {
+      if (call.cancelled) {
         return;
       }
       this.observe(upstreamName, req.method, undefined, (performance.now() - started) / 1000);
@@ -115,7 +118,7 @@ export class ProxyService implements OnApplicationShutdown {
     relayResponseHeaders(response.headers, res);
     // The whole body is here, so it is compressed in one go and keeps a known length. A HEAD
     // answer has no body but announces the length the GET would have.
-    const sent = await compressForClient(req, res, body);
+    const sent = await compressForClient(req, res, response.body);
     const headLength = response.headers['content-length'];
     res.setHeader(
       'content-length',
