@@ -267,9 +267,9 @@ export async function revokedSessionsSince(
     statement = dialect.statement(REVOKED_SINCE_SQL);
     revokedSinceStatements.set(dialect, statement);
   }
-  const rows = (await sessions.query(statement, [
+  const rows = await sessions.query<Array<{ sid: string; revokedAt: Date | string }>>(statement, [
     dialect.timestamp(from),
-  ])) as Array<{ sid: string; revokedAt: Date | string }>;
+  ]);
   return {
     now,
     revoked: rows.map((row) => ({
