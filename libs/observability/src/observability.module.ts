@@ -67,7 +67,9 @@ export class ObservabilityModule {
       controllers: [HealthController],
       providers: [
         { provide: OBSERVABILITY_OPTIONS, useValue: options },
-        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // Injectable as itself too: the gateway's edge answers its errors through it.
+        AllExceptionsFilter,
+        { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         // Only where chaos is on: a global interceptor costs every request an rxjs pipeline
         // and an AsyncResource binding in Nest's interceptor chain, even when it passes.
         ...(options.chaosEnabled === true

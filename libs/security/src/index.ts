@@ -3,6 +3,7 @@ export * from './security.module';
 export { SECURITY_OPTIONS } from './security.module-definition';
 export * from './validation/validation-pipe.factory';
 export * from './validation/json-body.constants';
+export * from './headers/request-security.middleware';
 export * from './headers/security-headers';
 export * from './auth/access-token.verifier';
 export * from './auth/auth.constants';

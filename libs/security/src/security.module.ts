@@ -14,8 +14,7 @@ import { type BaseConfig } from '@keel/platform';
 import { AccessTokenVerifier } from './auth/access-token.verifier';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { installClientErrorResponder } from './headers/client-error.responder';
-import { CorsMiddleware } from './headers/cors.middleware';
-import { HelmetMiddleware } from './headers/helmet.middleware';
+import { RequestSecurityMiddleware } from './headers/request-security.middleware';
 import { SECURITY_OPTIONS } from './security.module-definition';
 import { type SecurityAppOptions, type SecurityModuleOptions } from './security-options.interface';
 import { httpRevocationFeed } from './sessions/http-revocation-feed';
@@ -23,7 +22,6 @@ import { RevocationList } from './sessions/revocation-list';
 import { RequestLimiter } from './throttling/request-limiter';
 import { RATE_LIMIT_STORE } from './throttling/throttling.constants';
 import { createThrottlingProviders } from './throttling/throttling.providers';
-import { JsonBodyMiddleware } from './validation/json-body.middleware';
 import { createValidationPipe } from './validation/validation-pipe.factory';
 
 /**
@@ -93,7 +91,7 @@ export class SecurityModule implements NestModule, OnModuleInit {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HelmetMiddleware, CorsMiddleware, JsonBodyMiddleware).forRoutes('*');
+    consumer.apply(RequestSecurityMiddleware).forRoutes('*');
   }
 
   onModuleInit(): void {

@@ -4,8 +4,7 @@ import { RoutingModule } from '../routing/routing.module';
 
 /**
  * The gateway's public routes (registry-driven, see {@link RoutingModule}) and the upstream
- * client they share. It only nests {@link RoutingModule} one level deeper than the app's
- * other modules, so that the forwarding middleware is registered after theirs.
+ * client they share.
  */
 @Module({})
 export class ProxyModule {

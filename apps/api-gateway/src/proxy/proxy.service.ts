@@ -10,6 +10,7 @@ import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from '@keel/platform';
 import { type Request, type Response } from 'express';
 import { type Dispatcher, Pool } from 'undici';
 import { type GatewayConfig, type UpstreamName } from '../config/gateway-config';
+import { compressForClient } from '../compression/buffered-compression';
 import { forwardableRequestHeaders, relayResponseHeaders } from './proxy-headers';
 import { UpstreamException } from './upstream.exception';
 
@@ -110,16 +111,17 @@ export class ProxyService implements OnApplicationShutdown {
       response.statusCode,
       (performance.now() - started) / 1000,
     );
-    res.status(response.statusCode);
+    res.statusCode = response.statusCode;
     relayResponseHeaders(response.headers, res);
-    // A known length keeps small answers unchunked; compression replaces it when it applies.
-    // A HEAD answer has no body but announces the length the GET would have.
+    // The whole body is here, so it is compressed in one go and keeps a known length. A HEAD
+    // answer has no body but announces the length the GET would have.
+    const sent = await compressForClient(req, res, body);
     const headLength = response.headers['content-length'];
     res.setHeader(
       'content-length',
-      req.method === 'HEAD' && typeof headLength === 'string' ? headLength : body.length,
+      req.method === 'HEAD' && typeof headLength === 'string' ? headLength : sent.length,
     );
-    res.end(body);
+    res.end(sent);
   }
 
   /**

@@ -29,6 +29,12 @@ const LOOKUP_SQL = `SELECT s.family_id, s.user_id, s.rotated_at, s.revoked_at,
     AS family_revoked
   FROM sessions s WHERE s.token_hash = ?`;
 
+/** The families revoked since a time, each with its latest revocation. */
+const REVOKED_SINCE_SQL = `SELECT family_id AS sid, MAX(revoked_at) AS "revokedAt"
+  FROM sessions WHERE revoked_at >= ? GROUP BY family_id`;
+/** {@link REVOKED_SINCE_SQL} per driver dialect, translated once. */
+const revokedSinceStatements = new Map<RawSqlDialect, string>();
+
 /**
  * Rotation's claim: marks the token rotated only if it is unrotated, unrevoked, unexpired and
  * its family is not revoked, and names its session, in one round trip. A row lock makes it the
@@ -254,13 +260,16 @@ export async function revokedSessionsSince(
   const now = Date.now();
   const lifetimeMs = config.accessTokenTtlSeconds * 1000 + REVOCATION_SKEW_MS;
   const from = new Date(Math.max(since, now - lifetimeMs));
-  const rows = await sessions
-    .createQueryBuilder('s')
-    .select('s.family_id', 'sid')
-    .addSelect('MAX(s.revoked_at)', 'revokedAt')
-    .where('s.revoked_at >= :from', { from })
-    .groupBy('s.family_id')
-    .getRawMany<{ sid: string; revokedAt: Date | string }>();
+  // Polled by every replica several times a second: raw SQL, no query builder per poll.
+  const dialect = rawSqlDialect(sessions.manager.connection);
+  let statement = revokedSinceStatements.get(dialect);
+  if (statement === undefined) {
+    statement = dialect.statement(REVOKED_SINCE_SQL);
+    revokedSinceStatements.set(dialect, statement);
+  }
+  const rows = (await sessions.query(statement, [
+    dialect.timestamp(from),
+  ])) as Array<{ sid: string; revokedAt: Date | string }>;
   return {
     now,
     revoked: rows.map((row) => ({
