@@ -7,6 +7,7 @@ import {
   SpanKind,
   startOtlpReceiver,
 } from './support/otlp-receiver';
+import { registerAndLogin, type TestUser } from './support/http';
 import { type AppName, type Platform, startPlatform } from './support/platform';
 import { type PrivateRedis, startRedisServer } from './support/redis-server';
 import { describeWithPostgres } from './support/services';
@@ -125,10 +126,36 @@ describe('distributed tracing across the three apps (e2e)', () => {
       expect(serverSpan(trace, 'api-gateway').parentSpanId).toBe(clientSpanId);
     });
 
-    it('holds one server span per app, named after the route', () => {
-      expect(serverSpan(trace, 'api-gateway').name).toBe('POST /api/v1/auth/register');
-      expect(serverSpan(trace, 'auth-service').name).toBe('POST /auth/register');
-      expect(serverSpan(trace, 'users-service').name).toBe('POST /internal/users');
+    it('holds one server span per app, from Keel, named after the route with http.route and the status', () => {
+      const routes: Record<string, [string, number]> = {
+        'api-gateway': ['/api/v1/auth/register', 201],
+        'auth-service': ['/auth/register', 201],
+        'users-service': ['/internal/users', 201],
+      };
+      for (const app of APPS) {
+        const [route, status] = routes[app];
+        const span = serverSpan(trace, app);
+        expect(span.name).toBe(`POST ${route}`);
+        expect(span.scope).toBe('@keel/observability/http-server');
+        expect(span.status.code).toBe(0);
+        expect(span.attributes).toMatchObject({
+          'http.request.method': 'POST',
+          'http.route': route,
+          'http.response.status_code': status,
+          'url.scheme': 'http',
+          'server.address': '127.0.0.1',
+          'server.port': expect.any(Number),
+        });
+      }
+      // instrumentation-http makes client spans only.
+      expect(
+        receiver
+          .spans()
+          .filter(
+            (span) =>
+              span.scope === '@opentelemetry/instrumentation-http' && span.kind === SpanKind.SERVER,
+          ),
+      ).toEqual([]);
     });
 
     it('links gateway client → auth server and auth client → users server', () => {
@@ -276,6 +303,31 @@ describe('distributed tracing across the three apps (e2e)', () => {
     });
   });
 
+  it('exports nothing for an incoming unsampled traceparent (flags 00), yet logs its trace id', async () => {
+    const traceId = hex(16);
+    const requestId = `unsampled-${hex(6)}`;
+    await request(platform.gatewayUrl)
+      .post('/api/v1/auth/register')
+      .set('traceparent', `00-${traceId}-${hex(8)}-00`)
+      .set('x-request-id', requestId)
+      .send({
+        email: uniqueEmail('unsampled'),
+        password: 'correct horse battery',
+        displayName: 'U',
+      })
+      .expect(201);
+    // Every span the apps ended before the barrier's has arrived by then.
+    await otlpBarrier(receiver, appUrls(platform));
+
+    expect(spansOf(receiver.spans(), traceId)).toEqual([]);
+    // The decision travelled downstream, and the ids still correlate the logs of each hop.
+    const lines = await linesFor(platform, requestId);
+    for (const app of APPS) {
+      const access = lines[app].find((line) => 'responseTime' in line);
+      expect(access).toMatchObject({ trace_id: traceId, res: { statusCode: 201 } });
+    }
+  });
+
   it('starts a new trace for a request without traceparent; its id is the error body traceId', async () => {
     const response = await request(platform.gatewayUrl)
       .post('/api/v1/auth/login')
@@ -301,6 +353,144 @@ describe('distributed tracing across the three apps (e2e)', () => {
     expect(lines['api-gateway'].length).toBeGreaterThan(0);
     expect(lines['auth-service'].every((line) => line.trace_id === body.traceId)).toBe(true);
     expect(lines['api-gateway'].every((line) => line.trace_id === body.traceId)).toBe(true);
+  });
+});
+
+describe('server spans of error answers and refusals (e2e)', () => {
+  let receiver: OtlpReceiver;
+  let platform: Platform;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    platform = await startPlatform({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        CHAOS_ENABLED: 'true',
+        // The event-loop criterion is off: on a busy test machine it would refuse at random.
+        SHED_MAX_EVENT_LOOP_DELAY: '0',
+      },
+      appEnv: {
+        // Register and log in take the two slots; the next login is refused.
+        'api-gateway': { RATE_LIMIT_AUTH: '2/60s' },
+        'users-service': { SHED_MAX_IN_FLIGHT: '1' },
+      },
+    });
+    user = await registerAndLogin(platform.gatewayUrl);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await receiver?.close();
+  });
+
+  /** Sends `send` in a fresh sampled trace; returns the answer and the trace id. */
+  async function traced(
+    send: (traceparent: string) => Promise<request.Response>,
+  ): Promise<{ res: request.Response; traceId: string }> {
+    const traceId = hex(16);
+    const res = await send(`00-${traceId}-${hex(8)}-01`);
+    return { res, traceId };
+  }
+
+  /** The one server span `app` exported for `traceId`, once it has arrived. */
+  async function serverSpanOf(app: AppName, traceId: string): Promise<ReceivedSpan> {
+    const spans = await receiver.waitFor((all) =>
+      all.some((s) => s.traceId === traceId && s.service === app && s.kind === SpanKind.SERVER),
+    );
+    return serverSpan(spansOf(spans, traceId), app);
+  }
+
+  it('traces a 404: named by its method only, with the status code and status unset', async () => {
+    const { traceId } = await traced((traceparent) =>
+      request(platform.gatewayUrl)
+        .get('/api/v1/no-such-route')
+        .set('traceparent', traceparent)
+        .expect(404),
+    );
+    const span = await serverSpanOf('api-gateway', traceId);
+
+    expect(span.name).toBe('GET');
+    expect(span.attributes['http.route']).toBeUndefined();
+    expect(span.attributes['http.response.status_code']).toBe(404);
+    expect(span.attributes['url.path']).toBe('/api/v1/no-such-route');
+    expect(span.status.code).toBe(0);
+  });
+
+  it('traces a 429 of the gateway limiter on its route, status unset', async () => {
+    const { res, traceId } = await traced((traceparent) =>
+      request(platform.gatewayUrl)
+        .post('/api/v1/auth/login')
+        .set('traceparent', traceparent)
+        .send({ email: user.email, password: user.password }),
+    );
+    expect(res.status).toBe(429);
+    const span = await serverSpanOf('api-gateway', traceId);
+
+    expect(span.name).toBe('POST /api/v1/auth/login');
+    expect(span.attributes['http.response.status_code']).toBe(429);
+    expect(span.status.code).toBe(0);
+    // Refused at the edge: no hop behind it.
+    await otlpBarrier(receiver, appUrls(platform));
+    expect(spansOf(receiver.spans(), traceId).map((s) => s.service)).not.toContain('auth-service');
+  });
+
+  it('traces a load-shedding 503 answered before Express, with status ERROR and the error body trace id', async () => {
+    const users = platform.apps['users-service'];
+    const held = request(users.url)
+      .get('/users/me')
+      .set('authorization', `Bearer ${user.accessToken}`)
+      .set('x-chaos', 'users-service=latency:1500')
+      .then((res) => res.status);
+    let refused: { res: request.Response; traceId: string } | undefined;
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && refused === undefined) {
+      const attempt = await traced((traceparent) =>
+        request(users.url)
+          .get('/users/me')
+          .set('authorization', `Bearer ${user.accessToken}`)
+          .set('traceparent', traceparent),
+      );
+      if (attempt.res.status === 503) {
+        refused = attempt;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    expect(await held).toBe(200);
+    expect(refused).toBeDefined();
+    const { res, traceId } = refused!;
+    const span = await serverSpanOf('users-service', traceId);
+
+    expect((res.body as { traceId: string }).traceId).toBe(traceId);
+    expect(span.name).toBe('GET');
+    expect(span.attributes['http.response.status_code']).toBe(503);
+    expect(span.status.code).toBe(2);
+  });
+
+  it('sets status ERROR on the 5xx server spans of a failing hop and of the gateway relaying it', async () => {
+    const { res, traceId } = await traced((traceparent) =>
+      request(platform.gatewayUrl)
+        .get('/api/v1/users/me')
+        .set('authorization', `Bearer ${user.accessToken}`)
+        .set('x-chaos', 'users-service=error')
+        .set('traceparent', traceparent),
+    );
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    const users = await serverSpanOf('users-service', traceId);
+    const gateway = await serverSpanOf('api-gateway', traceId);
+
+    expect(users).toMatchObject({
+      name: 'GET /users/me',
+      status: { code: 2 },
+      attributes: expect.objectContaining({ 'http.response.status_code': 500 }),
+    });
+    expect(gateway).toMatchObject({
+      name: 'GET /api/v1/users/me',
+      status: { code: 2 },
+      attributes: expect.objectContaining({ 'http.response.status_code': res.status }),
+    });
   });
 });
 
@@ -461,6 +651,46 @@ describe('OTEL_SDK_DISABLED=true (e2e)', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.filter((line) => 'trace_id' in line || 'span_id' in line)).toEqual([]);
     expect(receiver.requests()).toEqual([]);
+  });
+});
+
+describe('OTEL_NODE_DISABLED_INSTRUMENTATIONS=http (e2e)', () => {
+  let receiver: OtlpReceiver;
+  let platform: Platform;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    platform = await startPlatform({
+      apps: ['auth-service'],
+      env: {
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await receiver?.close();
+  });
+
+  it('turns the server spans off with the client ones; other spans are still exported', async () => {
+    const auth = platform.apps['auth-service'];
+    const traceId = hex(16);
+    const response = await request(auth.url)
+      .post('/auth/login')
+      .set('traceparent', `00-${traceId}-${hex(8)}-01`)
+      .send({ email: uniqueEmail('nohttp'), password: 'wrong password here' })
+      .expect(401);
+    expect((response.body as { traceId: string }).traceId).toBe('');
+
+    // Everything buffered leaves in the shutdown flush.
+    expect(await auth.stop('SIGTERM')).toBe(0);
+    const spans = receiver.spans();
+    expect(spans.map((span) => span.name)).toContain('PasswordHasher.verify');
+    expect(spans.filter((span) => span.kind === SpanKind.SERVER)).toEqual([]);
+    expect(spansOf(spans, traceId)).toEqual([]);
   });
 });
 

@@ -1,13 +1,15 @@
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { type Span } from '@opentelemetry/api';
 import { type Gauge } from 'prom-client';
 import { CHAOS_HEADER, isOperationalPath, RequestContext, routeTemplate } from '@keel/platform';
 import { AdmissionControl } from '../admission/admission-control.service';
 import { writeRefusal } from '../admission/refusal-response';
 import { AccessLog } from '../logging/access-log';
 import { resolveRequestId } from '../logging/request-id';
-import { activeTraceIds } from '../tracing/trace-ids';
+import { httpServerSpans, type HttpServerSpans } from '../tracing/http-server-spans';
+import { traceIdsOf } from '../tracing/trace-ids';
 import { type DurationHistogram } from './duration-histogram';
 import { MetricsService } from './metrics.service';
 import { CLIENT_CLOSED_STATUS, UNMATCHED_ROUTE } from './metrics.constants';
@@ -21,17 +23,18 @@ export function routeLabel(req: IncomingMessage): string {
 
 /**
  * The first code every request meets, on the server's `request` event rather than in a Nest
- * interceptor or middleware: admission control (load shedding), HTTP server metrics and the
- * access log. Every response is counted and logged: those ended by guards, pipes, filters,
- * body-parser errors, 404s, 429s and refusals. One `close` listener per request does all
- * three; the route is read when the response closes, once Express has matched it.
+ * interceptor or middleware: the server span ({@link HttpServerSpans}, when tracing runs),
+ * admission control (load shedding), HTTP server metrics and the access log. Every response
+ * is traced, counted and logged: those ended by guards, pipes, filters, body-parser errors,
+ * 404s, 429s and refusals. One `close` listener per request does all four; the route is read
+ * when the response closes, once Express has matched it.
  *
  * A request past the process's capacity ({@link AdmissionControl}) is answered 503 here and
  * never reaches Express: refusing must stay much cheaper than serving, or an overloaded
  * process spends its time refusing while the kernel queues the rest. Its route label is
  * `unmatched` (it was never routed). Operational routes (`/metrics`, `/health/*`) are never
- * refused, and left out of metrics and access log so scrapes and probes do not dilute
- * request rates and error ratios, nor fill the log.
+ * refused, and left out of traces, metrics and access log so scrapes and probes do not
+ * dilute request rates and error ratios, nor fill the log.
  */
 @Injectable()
 export class HttpMetricsRecorder implements OnApplicationBootstrap {
@@ -40,20 +43,21 @@ export class HttpMetricsRecorder implements OnApplicationBootstrap {
   private server: Server | undefined;
   /** The server's own `request` listeners (Express), called for admitted requests. */
   private downstream: RequestListener[] = [];
+  /** Keel's server spans, when the tracing SDK runs with `http` enabled. */
+  private spans: HttpServerSpans | undefined;
   private readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const requestId = this.track(req, res);
-    if (requestId === undefined) {
-      return;
+    if (isOperationalPath(req.url)) {
+      this.serve(req, res, undefined, true);
+    } else if (this.spans) {
+      // Before admission, metrics and the access log: refusals, 404s and 429s get the span
+      // too, and their exemplar and log line carry its ids.
+      this.spans.run(req, res, this.serveInSpan, this);
+    } else {
+      this.serve(req, res, undefined, false);
     }
-    // The request's context (request id, chaos header) for everything serving it: entered
-    // here rather than in a Nest middleware, which cost an Express layer per request.
-    const chaos = req.headers[CHAOS_HEADER];
-    RequestContext.run(typeof chaos === 'string' ? { requestId, chaos } : { requestId }, () => {
-      for (const next of this.downstream) {
-        next.call(this.server, req, res);
-      }
-    });
   };
+  private readonly serveInSpan = (req: IncomingMessage, res: ServerResponse, span: Span): void =>
+    this.serve(req, res, span, false);
 
   constructor(
     metrics: MetricsService,
@@ -85,28 +89,58 @@ export class HttpMetricsRecorder implements OnApplicationBootstrap {
     // costs it nothing. It stays through shutdown: requests served while the app drains keep
     // their context, metrics, access line and admission.
     this.downstream = downstream;
+    this.spans = httpServerSpans();
     server.removeAllListeners('request');
     server.on('request', this.listener);
     this.server = server;
   }
 
   /**
-   * Observes a request and returns its id (resolved and echoed on the response before any
-   * handler can fail), or `undefined` when it was refused and answered here.
+   * Serves an admitted request inside its context (request id, chaos header), entered here
+   * rather than in a Nest middleware, which cost an Express layer per request; a refused one
+   * was answered by {@link track}.
    */
-  private track(req: IncomingMessage, res: ServerResponse): string | undefined {
-    const requestId = resolveRequestId(req, res);
-    if (isOperationalPath(req.url)) {
-      return requestId;
+  private serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    span: Span | undefined,
+    operational: boolean,
+  ): void {
+    const requestId = operational ? resolveRequestId(req, res) : this.track(req, res, span);
+    if (requestId === undefined) {
+      return;
     }
+    const chaos = req.headers[CHAOS_HEADER];
+    RequestContext.run(typeof chaos === 'string' ? { requestId, chaos } : { requestId }, () => {
+      for (const next of this.downstream) {
+        next.call(this.server, req, res);
+      }
+    });
+  }
+
+  /**
+   * Observes a business request and returns its id (resolved and echoed on the response
+   * before any handler can fail), or `undefined` when it was refused and answered here. The
+   * one `close` listener ends the server span, then counts and logs the request.
+   */
+  private track(
+    req: IncomingMessage,
+    res: ServerResponse,
+    span: Span | undefined,
+  ): string | undefined {
+    const requestId = resolveRequestId(req, res);
     const start = process.hrtime.bigint();
-    // Captured now, inside the server span; the close event may run outside it.
-    const ids = activeTraceIds();
+    // Taken from the span now: the close event may run outside its context.
+    const ids = traceIdsOf(span);
     const exemplar = ids ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
     const admission = this.admission;
     const refusal = admission?.tryAdmit();
+    const spans = this.spans;
     this.inFlight.inc();
     res.once('close', () => {
+      if (span && spans) {
+        spans.end(span, req, res);
+      }
       if (admission && !refusal) {
         admission.release();
       }

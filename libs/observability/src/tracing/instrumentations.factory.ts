@@ -1,31 +1,15 @@
-import { type IncomingMessage } from 'node:http';
-import { type Span } from '@opentelemetry/api';
 import { type Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { isOperationalPath } from '@keel/platform/http/operational-path';
-import { routeTemplate } from '@keel/platform/http/route-template';
 import { type InstrumentationName } from './tracing-settings';
 import { TypeormSqliteInstrumentation } from './typeorm-sqlite.instrumentation';
 
 /**
- * Names the server span after the matched route template (`POST /orders/:id`) once Express
- * has routed the request, so Jaeger lists operations rather than one `POST` for everything.
- */
-function nameServerSpan(span: Span, request: IncomingMessage | object): void {
-  const route = routeTemplate(request);
-  const method = (request as { method?: unknown }).method;
-  if (route !== undefined && typeof method === 'string') {
-    span.setAttribute('http.route', route);
-    span.updateName(`${method} ${route}`);
-  }
-}
-
-/**
- * The instrumentations every app runs. Deliberately absent: express (its middleware-layer
+ * The instrumentations every app runs. `http` makes client spans only; its name also switches
+ * Keel's server spans (see `startTracing`). Deliberately absent: express (its middleware-layer
  * spans cost CPU and say nothing nestjs-core's `Controller.handler` span does not) and fs/dns/net.
  * Client-side instrumentations require a parent span, so start-up work (migrations, JWKS
  * warm-up) does not produce stray one-span traces. None records headers or bodies.
@@ -36,9 +20,11 @@ export function createInstrumentations(
   const factories: Record<InstrumentationName, () => Instrumentation> = {
     http: () =>
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => isOperationalPath(request.url),
+        // Server spans are Keel's own (HttpServerSpans, started by the request listener in
+        // front of Express): instrumentation-http's wrapped emit, bound every req/res listener
+        // and parsed the URL per request, a large share of each app's CPU in profiles.
+        disableIncomingRequestInstrumentation: true,
         requireParentforOutgoingSpans: true,
-        applyCustomAttributesOnSpan: (span, request) => nameServerSpan(span, request),
       }),
     undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
     'nestjs-core': () => new NestInstrumentation(),

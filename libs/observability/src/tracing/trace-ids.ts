@@ -1,8 +1,9 @@
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { isSpanContextValid, type Span, trace } from '@opentelemetry/api';
 
-/** Ids of the active span, or `undefined` outside a (recording or sampled) trace. */
-export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
-  const span = trace.getActiveSpan();
+/** Ids of `span`, or `undefined` without one (or with an invalid context). */
+export function traceIdsOf(
+  span: Span | undefined,
+): { traceId: string; spanId: string } | undefined {
   if (!span) {
     return undefined;
   }
@@ -10,4 +11,9 @@ export function activeTraceIds(): { traceId: string; spanId: string } | undefine
   return isSpanContextValid(context)
     ? { traceId: context.traceId, spanId: context.spanId }
     : undefined;
+}
+
+/** Ids of the active span, or `undefined` outside a (recording or sampled) trace. */
+export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
+  return traceIdsOf(trace.getActiveSpan());
 }

@@ -15,6 +15,11 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import {
+  HTTP_SERVER_TRACER_NAME,
+  HttpServerSpans,
+  installHttpServerSpans,
+} from './http-server-spans';
 import { createInstrumentations } from './instrumentations.factory';
 import { RedactingSpanExporter } from './redacting-span.exporter';
 import { type OtlpProtocol, type TracingSettings } from './tracing-settings';
@@ -58,8 +63,9 @@ function createExporter(protocol: OtlpProtocol): SpanExporter {
 
 /**
  * Starts tracing for the process: a Node tracer provider with the standard sampler, W3C
- * propagation, a batch processor feeding the OTLP exporter (when an endpoint is set) and the
- * platform's instrumentations. Nothing is started when `OTEL_SDK_DISABLED=true`.
+ * propagation, a batch processor feeding the OTLP exporter (when an endpoint is set), the
+ * platform's instrumentations and Keel's HTTP server spans ({@link HttpServerSpans}). Nothing
+ * is started when `OTEL_SDK_DISABLED=true`.
  */
 export function startTracing(
   settings: TracingSettings,
@@ -106,6 +112,11 @@ export function startTracing(
     tracerProvider: provider,
     instrumentations: createInstrumentations(settings.disabledInstrumentations),
   });
+  // The `http` switch covers both sides, as it did when instrumentation-http made the server
+  // spans too: off, requests are served without any span work.
+  if (!settings.disabledInstrumentations.includes('http')) {
+    installHttpServerSpans(new HttpServerSpans(provider.getTracer(HTTP_SERVER_TRACER_NAME)));
+  }
 
   let stopping: Promise<void> | undefined;
   return {
