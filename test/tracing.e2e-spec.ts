@@ -207,6 +207,18 @@ describe('distributed tracing across the three apps (e2e)', () => {
           span.attributes['url.full'] !== undefined,
       );
       expect(gatewayClients).toHaveLength(1);
+      // Made by the proxy itself, not instrumentation-undici, with that one's name and attributes.
+      expect(gatewayClients[0]).toMatchObject({
+        name: 'POST',
+        scope: '@keel/observability/http-client',
+        attributes: expect.objectContaining({
+          'http.request.method': 'POST',
+          'url.full': expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/auth\/register$/),
+          'url.path': '/auth/register',
+          'server.address': '127.0.0.1',
+          'http.response.status_code': 201,
+        }),
+      });
       expect(
         trace.filter((span) => span.service === 'api-gateway' && span.kind === SpanKind.INTERNAL),
       ).toEqual([]);

@@ -16,5 +16,6 @@ export * from './observability-options.interface';
 export * from './observability.constants';
 export * from './observability.module';
 export { OBSERVABILITY_OPTIONS } from './observability.module-definition';
+export * from './tracing/http-client-spans';
 export * from './tracing/trace-ids';
 export * from './tracing/traced.decorator';

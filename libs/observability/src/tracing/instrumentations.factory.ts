@@ -4,6 +4,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { isDispatchWithOwnSpan } from './http-client-spans';
 import { type InstrumentationName } from './tracing-settings';
 import { TypeormSqliteInstrumentation } from './typeorm-sqlite.instrumentation';
 
@@ -26,7 +27,12 @@ export function createInstrumentations(
         disableIncomingRequestInstrumentation: true,
         requireParentforOutgoingSpans: true,
       }),
-    undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
+    undici: () =>
+      new UndiciInstrumentation({
+        requireParentforSpans: true,
+        // Calls whose caller makes its own client span (the gateway's proxy).
+        ignoreRequestHook: () => isDispatchWithOwnSpan(),
+      }),
     'nestjs-core': () => new NestInstrumentation(),
     // No `pg.connect`/`pg-pool.connect` spans: TypeORM checks a connection out of the pool for
     // every query, so they doubled the database spans of a request; pool waits show in

@@ -16,6 +16,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import {
+  HTTP_CLIENT_TRACER_NAME,
+  HttpClientSpans,
+  installHttpClientSpans,
+} from './http-client-spans';
+import {
   HTTP_SERVER_TRACER_NAME,
   HttpServerSpans,
   installHttpServerSpans,
@@ -116,6 +121,9 @@ export function startTracing(
   // spans too: off, requests are served without any span work.
   if (!settings.disabledInstrumentations.includes('http')) {
     installHttpServerSpans(new HttpServerSpans(provider.getTracer(HTTP_SERVER_TRACER_NAME)));
+  }
+  if (!settings.disabledInstrumentations.includes('undici')) {
+    installHttpClientSpans(new HttpClientSpans(provider.getTracer(HTTP_CLIENT_TRACER_NAME)));
   }
 
   let stopping: Promise<void> | undefined;
