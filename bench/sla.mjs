@@ -48,8 +48,8 @@ const { values: opts } = parseArgs({
     node: { type: 'string' },
     step: { type: 'string' },
     out: { type: 'string', default: 'bench/results' },
-    // Write V8 CPU profiles of the "on" apps into <out>/profiles (summarise with
-    // bench/profile-top.mjs).
+    // Write V8 CPU profiles of the apps into <out>/profiles, `<app>.cpuprofile` with
+    // observability on, `<app>-off.cpuprofile` without (summarise with bench/profile-top.mjs).
     profile: { type: 'boolean', default: false },
     // Only the CPU-per-request section (no latency ladders).
     'cpu-only': { type: 'boolean', default: false },
@@ -346,8 +346,14 @@ async function startPlatform(
   };
   const profileDir = resolve(ROOT, opts.out, 'profiles');
   const entry = (app) => [
-    ...(opts.profile && observability
-      ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${app}.cpuprofile`]
+    ...(opts.profile && label !== 'before'
+      ? [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          profileDir,
+          '--cpu-prof-name',
+          `${app}${observability ? '' : '-off'}.cpuprofile`,
+        ]
       : []),
     join(dist, 'apps', app, 'main.js'),
   ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { AccessTokenVerifier } from '../auth/access-token.verifier';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../auth/auth.constants';
@@ -92,6 +93,19 @@ describe(rateLimitKey.name, () => {
     expect(key).toMatch(/^keel:rl:global:[A-Za-z0-9_-]{43}$/);
     expect(key).not.toBe(rateLimitKey('keel:rl:', 'auth', 'ip:192.0.2.1'));
     expect(key).not.toBe(rateLimitKey('keel:rl:', 'global', 'ip:192.0.2.2'));
+  });
+
+  it('gives the same keys however many clients came in between', () => {
+    const first = rateLimitKey('keel:rl:', 'global', 'user:first');
+    const others = new Set<string>();
+    for (let i = 0; i < 25_000; i += 1) {
+      others.add(rateLimitKey('keel:rl:', 'global', `user:${i}`));
+    }
+    expect(others.size).toBe(25_000);
+    expect(rateLimitKey('keel:rl:', 'global', 'user:first')).toBe(first);
+    expect(rateLimitKey('keel:rl:', 'global', 'user:7')).toBe(
+      `keel:rl:global:${createHash('sha256').update('user:7').digest('base64url')}`,
+    );
   });
 
   it('never holds the tracker (e-mail addresses) in clear', () => {

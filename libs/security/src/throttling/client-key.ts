@@ -65,5 +65,22 @@ export function vouchedClientIp(
  * route). The tracker is hashed, so keys hold no e-mail address and have a fixed length.
  */
 export function rateLimitKey(prefix: string, limiter: string, tracker: string): string {
-  return `${prefix}${limiter}:${createHash('sha256').update(tracker).digest('base64url')}`;
+  const memoKey = `${prefix}\u0000${limiter}\u0000${tracker}`;
+  let key = recentKeys.get(memoKey);
+  if (key === undefined) {
+    key = `${prefix}${limiter}:${createHash('sha256').update(tracker).digest('base64url')}`;
+    if (recentKeys.size >= RECENT_KEYS_MAX) {
+      recentKeys.clear();
+    }
+    recentKeys.set(memoKey, key);
+  }
+  return key;
 }
+
+/**
+ * Keys of recent clients: the same client asks again and again, and a SHA-256 per limiter per
+ * request was a visible share of the gateway's CPU. Bounded; emptied whole when full (a miss
+ * only costs the hash again).
+ */
+const recentKeys = new Map<string, string>();
+const RECENT_KEYS_MAX = 10_000;
