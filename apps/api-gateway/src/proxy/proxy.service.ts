@@ -185,8 +185,9 @@ export class ProxyService implements OnApplicationShutdown {
     }
     // The client as the gateway's limiters see it, vouched for by the internal token, so
     // each service's own limit counts real clients rather than the gateway.
-    if (req.ip) {
-      headers[CLIENT_IP_HEADER] = req.ip;
+    const ip = req.ip;
+    if (ip) {
+      headers[CLIENT_IP_HEADER] = ip;
       headers[INTERNAL_TOKEN_HEADER] = this.internalToken;
     }
     return headers;
