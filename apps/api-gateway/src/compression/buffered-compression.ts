@@ -67,13 +67,14 @@ export function preferredCoding(acceptEncoding: string | undefined): Coding | un
  * not an answer to HEAD, and the client accepts br, gzip or deflate. Unlike the stream, the
  * compressed answer keeps an exact `Content-Length`.
  *
- * Sets the headers on `res` and returns the body to send.
+ * Sets the headers on `res` and returns the body to send: the same Buffer, synchronously, when
+ * nothing is compressed (most answers are small), so that the common path awaits nothing.
  */
-export async function compressForClient(
+export function compressForClient(
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
-): Promise<Buffer> {
+): Buffer | Promise<Buffer> {
   const type = res.getHeader('content-type');
   if (typeof type !== 'string' || !COMPRESSIBLE.test(type)) {
     return body;
@@ -95,9 +96,10 @@ export async function compressForClient(
   if (coding === undefined) {
     return body;
   }
-  const compressed = await compressors[coding](body);
-  res.setHeader('content-encoding', coding);
-  return compressed;
+  return compressors[coding](body).then((compressed) => {
+    res.setHeader('content-encoding', coding);
+    return compressed;
+  });
 }
 
 /** Adds `field` to `Vary` unless it is there already (or `*`). */

@@ -141,7 +141,8 @@ export class ProxyService implements OnApplicationShutdown {
     relayResponseHeaders(response.headers, res);
     // The whole body is here, so it is compressed in one go and keeps a known length. A HEAD
     // answer has no body but announces the length the GET would have.
-    const sent = await compressForClient(req, res, response.body);
+    const compressed = compressForClient(req, res, response.body);
+    const sent = compressed instanceof Buffer ? compressed : await compressed;
     const headLength = response.headers['content-length'];
     res.setHeader(
       'content-length',

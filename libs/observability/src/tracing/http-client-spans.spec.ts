@@ -45,7 +45,6 @@ describe(HttpClientSpans.name, () => {
     expect(client.instrumentationScope.name).toBe(HTTP_CLIENT_TRACER_NAME);
     expect(client.attributes).toEqual({
       'http.request.method': 'GET',
-      'http.request.method_original': 'GET',
       'url.full': 'http://10.0.0.7:3002/users/42?fields=name',
       'url.path': '/users/42',
       'url.query': '?fields=name',
@@ -59,6 +58,14 @@ describe(HttpClientSpans.name, () => {
     expect(headers.traceparent).toBe(`00-${traceId}-${spanId}-01`);
     const server = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER);
     expect(client.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
+  });
+
+  it('leaves out the query when there is none', () => {
+    const span = inRequest(() => spans.start({ ...call, target: '/users/42' }, {}));
+    spans.answered(span, 200);
+    const [client] = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(client.attributes['url.full']).toBe('http://10.0.0.7:3002/users/42');
+    expect(client.attributes).not.toHaveProperty('url.query');
   });
 
   it('marks an answer from 400 on as an error', () => {

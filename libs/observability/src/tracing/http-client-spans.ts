@@ -31,7 +31,7 @@ export interface ClientCallTarget {
  * until it ends. Here the caller passes what it already has: one `startSpan`, one `inject` into
  * the header object it is building, and at the end a status code. The attributes and name are
  * instrumentation-undici's (`GET`, `http.request.method`, `url.full`, `server.address`, …), so
- * traces look the same. Like it, a span is only made inside a trace (`requireParentforSpans`).
+ * traces look the same, minus its empty and redundant ones. Like it, a span is only made inside a trace (`requireParentforSpans`).
  */
 export class HttpClientSpans {
   constructor(private readonly tracer: Tracer) {}
@@ -50,14 +50,18 @@ export class HttpClientSpans {
     const queryAt = call.target.indexOf('?');
     const attributes: Attributes = {
       'http.request.method': call.method,
-      'http.request.method_original': call.method,
       'url.full': `${call.scheme}://${call.host}:${call.port}${call.target}`,
       'url.path': queryAt === -1 ? call.target : call.target.slice(0, queryAt),
-      'url.query': queryAt === -1 ? '' : call.target.slice(queryAt),
       'url.scheme': call.scheme,
       'server.address': call.host,
       'server.port': call.port,
     };
+    // Only when there is one (instrumentation-undici wrote an empty `url.query`, and a
+    // `http.request.method_original` equal to the method, which the conventions ask for only
+    // when the method was normalised: the proxy sends known methods only).
+    if (queryAt !== -1) {
+      attributes['url.query'] = call.target.slice(queryAt);
+    }
     const span = this.tracer.startSpan(call.method, { kind: SpanKind.CLIENT, attributes }, parent);
     propagation.inject(trace.setSpan(parent, span), headers);
     return span;
