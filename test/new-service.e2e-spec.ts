@@ -219,9 +219,14 @@ describe('npm run new-service', () => {
 
   it('passes its own generated e2e suite', async () => {
     const { ok, output } = await ownSuite;
+    // Its PostgreSQL block runs only with DATABASE_URL (as CI sets it); without, it is skipped,
+    // and nothing else may be.
+    const summary = process.env.DATABASE_URL
+      ? /^Tests: +\d+ passed, \d+ total$/
+      : /^Tests: +\d+ skipped, \d+ passed, \d+ total$/;
     expect({ ok, summary: output.split('\n').filter((line) => /^Tests:/.test(line)) }).toEqual({
       ok: true,
-      summary: [expect.stringMatching(/^Tests: +\d+ passed, \d+ total$/)],
+      summary: [expect.stringMatching(summary)],
     });
   });
 
