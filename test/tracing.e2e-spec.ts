@@ -625,20 +625,24 @@ describe('no secret in any log line or span during the CONTRACT §3 story; spans
   });
 });
 
+/** auth-service alone with `env`, exporting to a fresh OTLP receiver every 100 ms. */
+async function authServiceExportingTo(
+  env: Record<string, string>,
+): Promise<{ receiver: OtlpReceiver; platform: Platform }> {
+  const receiver = await startOtlpReceiver();
+  const platform = await startPlatform({
+    apps: ['auth-service'],
+    env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' },
+  });
+  return { receiver, platform };
+}
+
 describe('OTEL_SDK_DISABLED=true (e2e)', () => {
   let receiver: OtlpReceiver;
   let platform: Platform;
 
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    platform = await startPlatform({
-      apps: ['auth-service'],
-      env: {
-        OTEL_SDK_DISABLED: 'true',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-      },
-    });
+    ({ receiver, platform } = await authServiceExportingTo({ OTEL_SDK_DISABLED: 'true' }));
   });
 
   afterAll(async () => {
@@ -671,15 +675,9 @@ describe('OTEL_NODE_DISABLED_INSTRUMENTATIONS=http (e2e)', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    platform = await startPlatform({
-      apps: ['auth-service'],
-      env: {
-        OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-      },
-    });
+    ({ receiver, platform } = await authServiceExportingTo({
+      OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http',
+    }));
   });
 
   afterAll(async () => {
