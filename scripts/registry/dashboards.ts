@@ -312,6 +312,38 @@ function gatewayPanels(layout: Layout, service: string): void {
     ),
     8,
   );
+  layout.add(
+    timeseries(
+      'Upstream connections',
+      [
+        target(
+          `sum by (upstream, state) (gateway_upstream_connections${s})`,
+          '{{upstream}} {{state}}',
+        ),
+      ],
+      'short',
+      'Keep-alive connections per upstream (busy, idle) and requests waiting for one; ' +
+        '"waiting" above 0 means the upstream is slower than the traffic.',
+      true,
+    ),
+    12,
+  );
+  layout.add(
+    timeseries(
+      'Response compression',
+      [
+        target(
+          `sum(rate(gateway_response_compression_bytes_total${sel(service, 'stage="compressed"')}[${RATE}]))` +
+            ` / sum(rate(gateway_response_compression_bytes_total${sel(service, 'stage="uncompressed"')}[${RATE}]))`,
+          'compressed / uncompressed bytes',
+        ),
+      ],
+      'percentunit',
+      'Size of the answers the gateway compressed, as a share of their size before ' +
+        '(gateway_response_compression_total counts them by coding).',
+    ),
+    12,
+  );
   layout.row('Rate limiting');
   layout.add(
     timeseries(

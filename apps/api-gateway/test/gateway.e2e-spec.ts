@@ -434,6 +434,27 @@ describe('api-gateway in front of an upstream that answers slowly, in pieces or 
     expect(res.headers['content-length']).toBe(String(sent.length));
     expect(gunzipSync(sent).toString('utf8')).toBe(large);
   });
+
+  it('shows what it compressed and its upstream connections in its metrics', async () => {
+    const text = (await request(platform.gatewayUrl).get('/metrics').expect(200)).text;
+    const families = parseExposition(text, 'prometheus');
+    // The test above is the only compressed answer of this gateway.
+    expect(sampleValue(families, 'gateway_response_compression_total', { encoding: 'gzip' })).toBe(
+      1,
+    );
+    const bytes = (stage: string): number =>
+      sampleValue(families, 'gateway_response_compression_bytes_total', { stage });
+    expect(bytes('uncompressed')).toBe(Buffer.byteLength(large));
+    expect(bytes('compressed')).toBeGreaterThan(0);
+    expect(bytes('compressed')).toBeLessThan(bytes('uncompressed'));
+    // Keep-alive: the connections of the answered calls stay open and idle; the two calls
+    // left without an answer closed theirs.
+    const connections = (state: string): number =>
+      sampleValue(families, 'gateway_upstream_connections', { upstream: 'auth-service', state });
+    expect(connections('idle')).toBeGreaterThanOrEqual(1);
+    expect(connections('busy')).toBe(0);
+    expect(connections('waiting')).toBe(0);
+  });
 });
 
 /** `services.json` plus `extra` services, written to a temporary file for `KEEL_SERVICES_FILE`. */

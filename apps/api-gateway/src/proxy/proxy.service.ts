@@ -143,6 +143,9 @@ export class ProxyService implements OnApplicationShutdown {
     // answer has no body but announces the length the GET would have.
     const compressed = compressForClient(req, res, response.body);
     const sent = compressed instanceof Buffer ? compressed : await compressed;
+    if (sent !== response.body) {
+      this.observeCompression(String(res.getHeader('content-encoding')), response.body, sent);
+    }
     const headLength = response.headers['content-length'];
     res.setHeader(
       'content-length',
@@ -161,6 +164,17 @@ export class ProxyService implements OnApplicationShutdown {
     _statusCode: number | undefined,
     _seconds: number,
   ): void {}
+
+  /** Called for each answer the gateway compressed, with the body before and after. */
+  protected observeCompression(_encoding: string, _before: Buffer, _after: Buffer): void {}
+
+  /** Connection and request counts of each upstream's pool, for the metrics. */
+  poolStats(): Array<{ upstream: UpstreamName; stats: Pool['stats'] }> {
+    return [...this.upstreams.values()].map(({ name, pool }) => ({
+      upstream: name,
+      stats: pool.stats,
+    }));
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.pool.close()));
