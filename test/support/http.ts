@@ -102,8 +102,16 @@ export interface RawResponse {
 
 /** A plain GET that does not decode anything, to see exactly what the server sent. */
 export function rawGet(url: string, headers: Record<string, string>): Promise<RawResponse> {
+  return rawRequest(url, { headers });
+}
+
+/** {@link rawGet} for any method, with an optional body. */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers }, (res) => {
+    const req = httpRequest(url, { method: options.method, headers: options.headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -125,6 +133,6 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<Ra
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(options.body);
   });
 }

@@ -9,9 +9,9 @@ import { ConfigModule, REVOCATION_FEED_PATH, serviceEndpoint } from '@keel/platf
 import { JWKS_PATH, SecurityModule } from '@keel/security';
 import { CompressionMiddleware } from './compression/compression.middleware';
 import { type GatewayConfig, TOKEN_ISSUER } from './config/gateway-config';
-import { ProxyModule } from './proxy/proxy.module';
 import { globalLimiter, namedLimiters } from './routing/gateway-limiters';
 import { RouteTable } from './routing/route-table';
+import { RoutingModule } from './routing/routing.module';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -45,7 +45,7 @@ export class AppModule implements NestModule {
             REVOCATION_FEED_PATH,
           ),
         }),
-        ProxyModule.forRoot(table),
+        RoutingModule.forRoot(table),
       ],
     };
   }

@@ -1,12 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type Server,
-} from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -14,6 +9,7 @@ import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import request from 'supertest';
 import { DEV_INTERNAL_TOKEN } from '@keel/platform';
 import { parseExposition, sampleValue } from '../../../test/support/exposition';
+import { rawRequest } from '../../../test/support/http';
 import { builtEntry, type Platform, startPlatform } from '../../../test/support/platform';
 import { type ClosedPort, holdClosedPort } from '../../../test/support/ports';
 import { waitFor } from '../../../test/support/wait';
@@ -403,34 +399,15 @@ describe('api-gateway in front of an upstream that answers slowly, in pieces or 
 
   it('compresses it as a whole when asked, with the length of what is sent', async () => {
     // A raw client: supertest would inflate the body before the test saw its length.
-    const res = await new Promise<{ status?: number; headers: IncomingHttpHeaders; body: Buffer }>(
-      (resolve, reject) => {
-        const sent = httpRequest(
-          `${platform.gatewayUrl}/api/v1/auth/login?mode=pieces`,
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () =>
-              resolve({
-                status: response.statusCode,
-                headers: response.headers,
-                body: Buffer.concat(chunks),
-              }),
-            );
-          },
-        );
-        sent.on('error', reject);
-        sent.end(JSON.stringify({ email: 'slow@example.com', password: 'whatever you like' }));
-      },
-    );
+    const res = await rawRequest(`${platform.gatewayUrl}/api/v1/auth/login?mode=pieces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' },
+      body: JSON.stringify({ email: 'slow@example.com', password: 'whatever you like' }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-encoding']).toBe('gzip');
     expect(res.headers.vary).toMatch(/accept-encoding/i);
-    const sent = res.body;
+    const sent = res.raw;
     expect(res.headers['content-length']).toBe(String(sent.length));
     expect(gunzipSync(sent).toString('utf8')).toBe(large);
   });

@@ -51,6 +51,9 @@ export class ProxyService implements OnApplicationShutdown {
         const url = new URL(settings.url);
         const upstream: Upstream = {
           name,
+          // No `connections` cap: the pool then hands each call to a client at once, so undici
+          // creates (and announces) the request inside `dispatch()`, which is what
+          // `dispatchWithOwnSpan` relies on to keep instrumentation-undici off these calls.
           pool: new Pool(url.origin, {
             connect: { timeout: settings.connectTimeoutMs },
             headersTimeout: settings.timeoutMs,
@@ -107,16 +110,12 @@ export class ProxyService implements OnApplicationShutdown {
       headers,
     );
     const started = performance.now();
-    const dispatch = (): boolean =>
+    dispatchWithOwnSpan(() =>
       upstream.pool.dispatch(
         { method: req.method, path: target, headers, body: requestBody },
         call,
-      );
-    if (spans === undefined) {
-      dispatch();
-    } else {
-      dispatchWithOwnSpan(dispatch);
-    }
+      ),
+    );
     let response: UpstreamAnswer;
     try {
       response = await call.answer;

@@ -114,7 +114,9 @@ export function httpClientSpans(): HttpClientSpans | undefined {
 /**
  * Runs `dispatch`, a synchronous call that creates an undici request, so that
  * instrumentation-undici leaves that request alone: its caller makes the span itself. undici
- * announces a request on its diagnostics channel inside `dispatch()`, so the flag is exact.
+ * announces a request on its diagnostics channel when a client takes it, which is inside
+ * `dispatch()` for a Client or a Pool without a `connections` cap (a capped pool may queue it and
+ * announce it later, outside the flag): the flag is exact for those.
  */
 export function dispatchWithOwnSpan<T>(dispatch: () => T): T {
   owning = true;

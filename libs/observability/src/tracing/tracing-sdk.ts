@@ -69,8 +69,9 @@ function createExporter(protocol: OtlpProtocol): SpanExporter {
 /**
  * Starts tracing for the process: a Node tracer provider with the standard sampler, W3C
  * propagation, a batch processor feeding the OTLP exporter (when an endpoint is set), the
- * platform's instrumentations and Keel's HTTP server spans ({@link HttpServerSpans}). Nothing
- * is started when `OTEL_SDK_DISABLED=true`.
+ * platform's instrumentations, Keel's HTTP server spans ({@link HttpServerSpans}) and the client
+ * spans of callers that make their own ({@link HttpClientSpans}). Nothing is started when
+ * `OTEL_SDK_DISABLED=true`.
  */
 export function startTracing(
   settings: TracingSettings,
